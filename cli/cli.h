@@ -1,0 +1,57 @@
+/* cli.h - shared pieces of the pat command-line tool. */
+#ifndef PAT_CLI_H
+#define PAT_CLI_H
+
+#include <stdio.h>
+
+#include "pat.h"
+
+/* Exit codes (documented in docs/cli.md). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILURE_OTHER = 1, /* out of memory, unsupported feature */
+    EXIT_USAGE = 2,         /* bad command line or argument */
+    EXIT_IO = 3,            /* a file could not be read or written */
+    EXIT_FORMAT = 4,        /* a file is malformed */
+    EXIT_NUMERIC = 5,       /* NaN, Inf or non-number in input */
+};
+
+/* Exit code for a library status. */
+int cli_exit_code(enum pat_status st);
+
+/* Print "pat CMD: message" to stderr and return the exit code for st. */
+int cli_report(const char *cmd, const struct pat_err *err);
+
+/* Print "pat CMD: fmt..." to stderr and return EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* An output that appears only when complete: a temporary file beside the
+ * target, renamed over it by output_commit; stdout when path is NULL or "-". */
+struct output {
+    FILE *f;
+    char *path;     /* final path, NULL for stdout */
+    char *tmp_path; /* temporary file, NULL for stdout */
+};
+
+enum pat_status output_open(struct output *o, const char *path, struct pat_err *err);
+enum pat_status output_commit(struct output *o, struct pat_err *err);
+void output_abort(struct output *o); /* removes the temporary file */
+
+/* Write n floats as one CSV line with %.9g. */
+void output_row(struct output *o, const float *v, size_t n);
+
+/* Apply --threads (0 keeps the OpenMP default). */
+void cli_set_threads(int threads);
+
+/* Subcommands: argc/argv start at the subcommand name. */
+int cmd_info(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+
+#endif /* PAT_CLI_H */

@@ -1,0 +1,216 @@
+/* cmd_infer.c - pat embed | predict | explain: a model over CSV rows. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "io/csv.h"
+
+enum infer_kind { INFER_EMBED, INFER_PREDICT, INFER_EXPLAIN };
+
+struct infer_opts {
+    const char *cmd;
+    enum infer_kind kind;
+    const char *model, *input, *output;
+    size_t batch;
+    int threads, quiet;
+};
+
+static const char *const infer_help[] = {
+    [INFER_EMBED] = "Usage: pat embed -m MODEL -i IN.csv [-o OUT.csv] [options]\n"
+                    "Encode each row of IN.csv (one sequence of minutes per row, no header)\n"
+                    "and write its embedding: 96 comma-separated values per row, the mean\n"
+                    "over patches of the last block's output.\n",
+    [INFER_PREDICT] = "Usage: pat predict -m MODEL -i IN.csv [-o OUT.csv] [options]\n"
+                      "Write one probability per row of IN.csv from the model's head\n"
+                      "(a model without a head is refused: fine-tune it first).\n",
+    [INFER_EXPLAIN] = "Usage: pat explain -m MODEL -i IN.csv [-o OUT.csv] [options]\n"
+                      "Write, per row of IN.csv, N = T/P values: the attention each patch\n"
+                      "receives in the last block, summed over queries, averaged over heads,\n"
+                      "normalised to sum 1.\n",
+};
+
+static void print_infer_help(enum infer_kind kind) {
+    fputs(infer_help[kind], stdout);
+    fputs("\nOptions:\n"
+          "  -m, --model FILE     weights: .safetensors, or a Keras .h5 (imported on the fly)\n"
+          "  -i, --input FILE     input CSV, '-' for standard input (required)\n"
+          "  -o, --output FILE    output CSV (default: standard output); written to a\n"
+          "                       temporary file and renamed, never left half-written\n"
+          "  -b, --batch N        rows encoded per call (default 16)\n"
+          "  -t, --threads N      OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
+          "  -q, --quiet          no progress on standard error\n"
+          "  -h, --help           this help\n"
+          "Inputs are used as they are unless the model carries a scaler (scaler/mean,\n"
+          "scaler/std), in which case each row is standardized with it first.\n",
+          stdout);
+}
+
+/* Returns -1 to continue, else an exit code. */
+static int parse_infer_opts(int argc, char **argv, struct infer_opts *o) {
+    static const struct option longopts[] = {
+        {"model", required_argument, 0, 'm'},  {"input", required_argument, 0, 'i'},
+        {"output", required_argument, 0, 'o'}, {"batch", required_argument, 0, 'b'},
+        {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:i:o:b:t:qh", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'm': o->model = optarg; break;
+        case 'i': o->input = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'b':
+            o->batch = (size_t)strtoul(optarg, &end, 10);
+            if (*end || o->batch < 1 || o->batch > 4096)
+                return cli_usage_error(o->cmd, "--batch must be 1..4096, got '%s'", optarg);
+            break;
+        case 't':
+            o->threads = (int)strtol(optarg, &end, 10);
+            if (*end || o->threads < 1 || o->threads > 1024)
+                return cli_usage_error(o->cmd, "--threads must be 1..1024, got '%s'", optarg);
+            break;
+        case 'q': o->quiet = 1; break;
+        case 'h': print_infer_help(o->kind); return EXIT_OK;
+        default: return cli_usage_error(o->cmd, "unknown option");
+        }
+    }
+    if (optind < argc) return cli_usage_error(o->cmd, "unexpected argument '%s'", argv[optind]);
+    if (!o->model) return cli_usage_error(o->cmd, "missing -m MODEL");
+    if (!o->input) return cli_usage_error(o->cmd, "missing -i IN.csv");
+    return -1;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Run the model over `rows` buffered sequences and write their results. */
+static enum pat_status flush_rows(const struct infer_opts *o, const struct pat_model *m,
+                                  const float *x, size_t rows, size_t T, float *res,
+                                  size_t width, struct output *out, struct pat_err *err) {
+    enum pat_status st;
+    if (o->kind == INFER_EMBED)
+        st = pat_embed(m, x, rows, T, res, err);
+    else if (o->kind == INFER_PREDICT)
+        st = pat_predict(m, x, rows, T, res, err);
+    else
+        st = pat_explain(m, x, rows, T, res, err);
+    for (size_t r = 0; st == PAT_OK && r < rows; r++) output_row(out, res + r * width, width);
+    return st;
+}
+
+/* Width of one result row for sequences of T minutes. */
+static size_t result_width(enum infer_kind kind, const struct pat_model *m, size_t T) {
+    const struct pat_config *c = pat_model_config(m);
+    if (kind == INFER_EMBED) return c->embed_dim;
+    if (kind == INFER_PREDICT) return 1;
+    return T / c->patch_size;
+}
+
+struct infer_buffers {
+    float *x, *res;
+    size_t T, width;
+};
+
+static enum pat_status alloc_buffers(struct infer_buffers *b, const struct infer_opts *o,
+                                     const struct pat_model *m, size_t T, struct pat_err *err) {
+    b->T = T;
+    b->width = result_width(o->kind, m, T);
+    b->x = malloc(o->batch * T * sizeof *b->x);
+    b->res = malloc(o->batch * (b->width ? b->width : 1) * sizeof *b->res);
+    if (!b->x || !b->res) {
+        err->status = PAT_ERR_NOMEM;
+        snprintf(err->msg, sizeof err->msg, "out of memory for a batch of %zu rows", o->batch);
+        return PAT_ERR_NOMEM;
+    }
+    return PAT_OK;
+}
+
+/* Stream rows from the CSV through the model in batches. */
+static enum pat_status stream_rows(const struct infer_opts *o, const struct pat_model *m,
+                                   struct pat_csv_reader *in, struct output *out,
+                                   size_t *total, struct pat_err *err) {
+    struct infer_buffers b = {0};
+    enum pat_status st = PAT_OK;
+    size_t pending = 0;
+    double t0 = now_seconds(), last = t0;
+    for (;;) {
+        const float *row;
+        size_t cols;
+        st = pat_csv_next(in, &row, &cols, err);
+        if (st != PAT_OK || !row) break;
+        if (!b.x && (st = alloc_buffers(&b, o, m, cols, err)) != PAT_OK) break;
+        memcpy(b.x + pending * b.T, row, cols * sizeof *row);
+        if (++pending < o->batch) continue;
+        st = flush_rows(o, m, b.x, pending, b.T, b.res, b.width, out, err);
+        if (st != PAT_OK) break;
+        *total += pending;
+        pending = 0;
+        double t = now_seconds();
+        if (!o->quiet && t - last > 2.0) {
+            fprintf(stderr, "pat %s: %zu rows done, %.1f s\n", o->cmd, *total, t - t0);
+            last = t;
+        }
+    }
+    if (st == PAT_OK && pending) st = flush_rows(o, m, b.x, pending, b.T, b.res, b.width, out, err);
+    if (st == PAT_OK) *total += pending;
+    free(b.x);
+    free(b.res);
+    return st;
+}
+
+/* pat_embed & co. name rows within a batch; make errors name the CSV row. */
+static void locate_error(struct pat_err *err, const char *input, size_t first_row) {
+    if (err->status != PAT_ERR_NUMERIC && err->status != PAT_ERR_USAGE) return;
+    char msg[2 * PAT_ERR_MSG_LEN];
+    int n = snprintf(msg, sizeof msg, "%s (batch starting at row %zu of %s)", err->msg,
+                     first_row, input);
+    size_t len = n < 0 ? 0 : (size_t)n;
+    if (len >= sizeof err->msg) len = sizeof err->msg - 1;
+    memcpy(err->msg, msg, len);
+    err->msg[len] = '\0';
+}
+
+static int run_infer(int argc, char **argv, enum infer_kind kind) {
+    struct infer_opts o = {.cmd = argv[0], .kind = kind, .batch = 16};
+    int rc = parse_infer_opts(argc, argv, &o);
+    if (rc >= 0) return rc;
+    cli_set_threads(o.threads);
+    struct pat_err err = {0};
+    struct pat_model *m = NULL;
+    struct pat_csv_reader *in = NULL;
+    struct output out = {0};
+    size_t total = 0;
+    double t0 = now_seconds();
+    enum pat_status st = pat_model_load(o.model, &m, &err);
+    if (st == PAT_OK && kind == INFER_PREDICT && !pat_model_has_head(m)) {
+        err.status = st = PAT_ERR_USAGE;
+        snprintf(err.msg, sizeof err.msg,
+                 "%s has no classification head (an encoder only): fine-tune it first",
+                 o.model);
+    }
+    if (st == PAT_OK) st = pat_csv_open(o.input, &in, &err);
+    if (st == PAT_OK) st = output_open(&out, o.output, &err);
+    if (st == PAT_OK) st = stream_rows(&o, m, in, &out, &total, &err);
+    if (st != PAT_OK) locate_error(&err, o.input, total + 1);
+    if (st == PAT_OK) st = output_commit(&out, &err);
+    else output_abort(&out);
+    if (st == PAT_OK && !o.quiet) {
+        double dt = now_seconds() - t0;
+        fprintf(stderr, "pat %s: %zu rows with %s in %.2f s (%.2f rows/s)\n", o.cmd, total,
+                pat_config_name(pat_model_config(m)), dt, dt > 0 ? (double)total / dt : 0.0);
+    }
+    pat_csv_close(in);
+    pat_model_free(m);
+    return st == PAT_OK ? EXIT_OK : cli_report(o.cmd, &err);
+}
+
+int cmd_embed(int argc, char **argv) { return run_infer(argc, argv, INFER_EMBED); }
+int cmd_predict(int argc, char **argv) { return run_infer(argc, argv, INFER_PREDICT); }
+int cmd_explain(int argc, char **argv) { return run_infer(argc, argv, INFER_EXPLAIN); }

@@ -1,0 +1,157 @@
+/* pat.h - the Pretrained Actigraphy Transformer (PAT) in C.
+ *
+ * One public header for libpat. Typical use:
+ *
+ *     struct pat_err err;
+ *     struct pat_model *m = NULL;
+ *     if (pat_model_load("PAT-M.safetensors", &m, &err) != PAT_OK) {
+ *         fprintf(stderr, "%s\n", err.msg);
+ *         return 1;
+ *     }
+ *     float emb[96];
+ *     pat_embed(m, week, 1, 10080, emb, &err);    // week: 10080 standardized minutes
+ *     pat_model_free(m);
+ *
+ * Conventions: functions return enum pat_status and, on failure, fill the
+ * caller's struct pat_err with a message that names the file, tensor, row or
+ * column at fault. Library code never prints and never exits. Arrays are
+ * row-major float32. Dimension letters used throughout: B batch, T minutes,
+ * P patch length, N = T/P patches, E embed dim (96), H heads, K key dim per
+ * head (96), F feed-forward width (256), L blocks.
+ */
+#ifndef PAT_H
+#define PAT_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PAT_VERSION "0.1.0"
+
+/* Status codes. Values only grow at the end. */
+enum pat_status {
+    PAT_OK = 0,
+    PAT_ERR_USAGE = 1,       /* invalid argument from the caller */
+    PAT_ERR_IO = 2,          /* a file could not be opened, read or written */
+    PAT_ERR_FORMAT = 3,      /* a file's contents are malformed or inconsistent */
+    PAT_ERR_NUMERIC = 4,     /* NaN, Inf or a non-number where a number belongs */
+    PAT_ERR_NOMEM = 5,       /* an allocation failed */
+    PAT_ERR_UNSUPPORTED = 6, /* a feature not built in (e.g. HDF5 import) */
+};
+
+#define PAT_ERR_MSG_LEN 512
+
+/* Error report filled by a failing call. */
+struct pat_err {
+    enum pat_status status;
+    char msg[PAT_ERR_MSG_LEN];
+};
+
+/* Short constant description of a status ("format error", ...). */
+const char *pat_strerror(enum pat_status status);
+
+enum pat_embedding {
+    PAT_EMBED_DENSE = 0, /* Reshape(N,P) -> Dense(P->E) */
+    PAT_EMBED_CONV = 1,  /* per-patch Conv1D(E, k=3, same, ReLU) + mean over P */
+};
+
+/* Architecture hyperparameters. ref: pat-spec §1.1 */
+struct pat_config {
+    size_t patch_size;   /* P: 18 for S/M, 9 for L */
+    size_t embed_dim;    /* E: 96 */
+    size_t num_heads;    /* H: 6 (S) or 12 (M, L) */
+    size_t key_dim;      /* K: 96 per head (Keras key_dim = embed_dim) */
+    size_t ff_dim;       /* F: 256 */
+    size_t num_layers;   /* L: 1 (S), 2 (M), 4 (L) */
+    enum pat_embedding embedding;
+};
+
+/* Fill *cfg for a named architecture: "S", "M", "L", "conv-S", "conv-M",
+ * "conv-L" (case-insensitive; "PAT-S" and "PAT-Conv-S" accepted too). */
+enum pat_status pat_config_preset(const char *name, struct pat_config *cfg,
+                                  struct pat_err *err);
+
+/* Human-readable name of a config ("PAT-M", "PAT Conv-L", or "custom"). */
+const char *pat_config_name(const struct pat_config *cfg);
+
+/* Number of encoder parameters of an architecture (no head, no scaler). */
+size_t pat_config_encoder_params(const struct pat_config *cfg);
+
+/* Number of parameters of the classification head (12,545 for E=96). */
+size_t pat_config_head_params(const struct pat_config *cfg);
+
+struct pat_model; /* opaque: config, weights, optional head and scaler */
+
+/* Create a model with zeroed weights. with_head: include the classification
+ * head. scaler_len: 0 for none, else T of the per-minute scaler. */
+enum pat_status pat_model_create(const struct pat_config *cfg, int with_head,
+                                 size_t scaler_len, struct pat_model **out,
+                                 struct pat_err *err);
+
+/* Load a model from a .safetensors file or, when built with HDF5, a Keras
+ * .h5 weights file (detected by content, not by name). */
+enum pat_status pat_model_load(const char *path, struct pat_model **out,
+                               struct pat_err *err);
+
+/* Write the model as safetensors: to a temporary file beside `path`, then
+ * renamed over it, so a failure never leaves a partial file. */
+enum pat_status pat_model_save(const struct pat_model *m, const char *path,
+                               struct pat_err *err);
+
+/* Import a Keras-2 HDF5 weights file (layout of pat-spec §2.8); the
+ * architecture is inferred from the dataset shapes. */
+enum pat_status pat_model_import_keras(const char *path, struct pat_model **out,
+                                       struct pat_err *err);
+
+/* 1 when this build can read HDF5 files. */
+int pat_have_hdf5(void);
+
+void pat_model_free(struct pat_model *m); /* NULL-safe */
+
+const struct pat_config *pat_model_config(const struct pat_model *m);
+int pat_model_has_head(const struct pat_model *m);
+size_t pat_model_scaler_len(const struct pat_model *m); /* 0: no scaler */
+size_t pat_model_num_params(const struct pat_model *m); /* all tensors */
+
+/* Metadata strings (safetensors __metadata__); borrowed, do not free. */
+size_t pat_model_num_meta(const struct pat_model *m);
+void pat_model_meta_at(const struct pat_model *m, size_t i, const char **key,
+                       const char **value);
+const char *pat_model_meta_get(const struct pat_model *m, const char *key);
+enum pat_status pat_model_meta_set(struct pat_model *m, const char *key,
+                                   const char *value, struct pat_err *err);
+
+/* Named tensors of the model, in file order; data is borrowed, writable. */
+size_t pat_model_num_tensors(const struct pat_model *m);
+const char *pat_model_tensor_name(const struct pat_model *m, size_t i);
+size_t pat_model_tensor_shape(const struct pat_model *m, size_t i,
+                              size_t shape[4]); /* returns ndim */
+float *pat_model_tensor_data(struct pat_model *m, size_t i);
+/* Index of the tensor called `name`, or (size_t)-1. */
+size_t pat_model_tensor_find(const struct pat_model *m, const char *name);
+
+/* Inference. x: (B, T) minutes, T a positive multiple of P; when the model
+ * has a scaler, T must equal its length and x is standardized with it first.
+ * Inputs must be finite. Each call allocates and frees its own scratch,
+ * which is O(N*H*K) floats per sequence (never the (B,H,N,N) attention). */
+
+/* out: (B, E) mean over tokens of the last block's output. */
+enum pat_status pat_embed(const struct pat_model *m, const float *x, size_t B,
+                          size_t T, float *out, struct pat_err *err);
+
+/* out: (B) probability from the head; refused when the model has none. */
+enum pat_status pat_predict(const struct pat_model *m, const float *x, size_t B,
+                            size_t T, float *out, struct pat_err *err);
+
+/* out: (B, N) attention received by each patch in the last block, summed over
+ * queries, averaged over heads, normalised to sum 1. ref: pat-spec §7 */
+enum pat_status pat_explain(const struct pat_model *m, const float *x, size_t B,
+                            size_t T, float *out, struct pat_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PAT_H */

@@ -1,0 +1,21 @@
+/* model_io.h - helpers shared by the model readers (safetensors, Keras H5). */
+#ifndef PAT_IO_MODEL_IO_H
+#define PAT_IO_MODEL_IO_H
+
+#include <stddef.h>
+
+#include "model.h"
+
+/* Check every weight is finite and scaler/std (when present) is > 0;
+ * errors name `what` (the file), the tensor and the flat element index. */
+enum pat_status pat_model_check_values(const struct pat_model *m, const char *what,
+                                       struct pat_err *err);
+
+/* Prefix err->msg (may be NULL) with "path: " unless it already starts
+ * with path; returns st, the status of the failure being reported. */
+enum pat_status pat_err_prefix(struct pat_err *err, const char *path, enum pat_status st);
+
+/* Write "(d0, d1, ...)" into buf (always NUL-terminated). */
+void pat_format_shape(char *buf, size_t len, const size_t *shape, size_t ndim);
+
+#endif /* PAT_IO_MODEL_IO_H */

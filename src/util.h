@@ -1,0 +1,30 @@
+/* util.h - error reporting, checked size arithmetic, small helpers. */
+#ifndef PAT_UTIL_H
+#define PAT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pat.h"
+
+#if defined(__GNUC__)
+#define PAT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define PAT_PRINTF(a, b)
+#endif
+
+/* Fill err (may be NULL) with status and a formatted message; returns status. */
+enum pat_status pat_fail(struct pat_err *err, enum pat_status status,
+                         const char *fmt, ...) PAT_PRINTF(3, 4);
+
+/* *out = a * b; returns 0 on overflow (out untouched), 1 on success. */
+int pat_mul_size(size_t a, size_t b, size_t *out);
+/* *out = a + b; returns 0 on overflow, 1 on success. */
+int pat_add_size(size_t a, size_t b, size_t *out);
+
+/* calloc of n elements of `size` bytes with overflow check; NULL on failure. */
+void *pat_calloc(size_t n, size_t size);
+/* strdup that returns NULL on failure. */
+char *pat_strdup(const char *s);
+
+#endif /* PAT_UTIL_H */

@@ -1,0 +1,24 @@
+#!/bin/sh
+# run.sh BUILD - runs every test binary in BUILD/tests and every script
+# tests/test_*.sh, then prints the total "N passed, N failed, N skipped".
+# A test that exits non-zero without printing a FAIL line counts as a failure.
+build=${1:-build}
+passed=0; failed=0; skipped=0
+for t in "$build"/tests/test_* tests/test_*.sh; do
+    [ -x "$t" ] || continue
+    case "$t" in *.o) continue ;; esac
+    case "$t" in *.sh) out=$(sh "$t" "$build" 2>&1) ;; *) out=$("$t" 2>&1) ;; esac
+    rc=$?
+    name=$(basename "$t")
+    printf '%s\n' "$out" | sed "s|^|$name: |"
+    p=$(printf '%s\n' "$out" | grep -c '^PASS ')
+    f=$(printf '%s\n' "$out" | grep -c '^FAIL ')
+    s=$(printf '%s\n' "$out" | grep -c '^SKIP ')
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "$name: FAIL exited with status $rc"
+        f=1
+    fi
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
