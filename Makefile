@@ -25,8 +25,11 @@ ifneq ($(NO_OMP),1)
     LDFLAGS += -fopenmp
     $(info ✓ OpenMP)
   else
+    CFLAGS += -Wno-unknown-pragmas
     $(info ✗ OpenMP not found: single-threaded build)
   endif
+else
+  CFLAGS += -Wno-unknown-pragmas
 endif
 
 # HDF5 (Keras .h5 import only, confined to src/io/keras_h5.c).
