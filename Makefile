@@ -44,7 +44,7 @@ ifneq ($(NO_HDF5),1)
   endif
 endif
 
-LIB_SRC := $(wildcard src/*.c src/io/*.c)
+LIB_SRC := $(wildcard src/*.c src/io/*.c src/data/*.c src/report/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -55,7 +55,7 @@ TEST_COMMON := $(BUILD)/tests/check.o
 .PHONY: all test fixtures clean asan
 all: $(BUILD)/pat $(BUILD)/libpat.a
 
-$(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/io/*.h cli/*.h tests/*.h)
+$(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h cli/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(CFLAGS) $(if $(findstring keras_h5,$<),$(HDF5_CFLAGS)) -c $< -o $@

@@ -40,3 +40,33 @@ void pat_gemm_bias(float *y, const float *x, const float *W, const float *b, siz
         gemm_block(y + r0 * O, x + r0 * I, W, b, rows, I, O);
     }
 }
+
+void pat_gemm_backward(float *dx, float *dW, float *db, const float *dy, const float *x,
+                       const float *W, size_t R, size_t I, size_t O) {
+    if (dx) {
+#pragma omp parallel for schedule(static)
+        for (long r = 0; r < (long)R; r++) {
+            const float *g = dy + (size_t)r * O;
+            for (size_t i = 0; i < I; i++) {
+                const float *w = W + i * O;
+                float s = 0.0f;
+                for (size_t o = 0; o < O; o++) s += g[o] * w[o];
+                dx[(size_t)r * I + i] += s;
+            }
+        }
+    }
+    if (dW) {
+#pragma omp parallel for schedule(static)
+        for (long i = 0; i < (long)I; i++) {
+            float *dw = dW + (size_t)i * O;
+            for (size_t r = 0; r < R; r++) {
+                const float xi = x[r * I + (size_t)i];
+                const float *g = dy + r * O;
+                for (size_t o = 0; o < O; o++) dw[o] += xi * g[o];
+            }
+        }
+    }
+    if (db)
+        for (size_t r = 0; r < R; r++)
+            for (size_t o = 0; o < O; o++) db[o] += dy[r * O + o];
+}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attention.h"
 #include "gemm.h"
 #include "infer.h"
 #include "kernels.h"
@@ -78,8 +79,9 @@ static int block_forward(struct workspace *w, const struct pat_block_weights *b,
     pat_gemm_bias(w->k, w->x, b->wk, b->bk, N, E, HK);
     pat_gemm_bias(w->v, w->x, b->wv, b->bv, N, E, HK);
     for (size_t i = 0; i < N * HK; i++) w->q[i] *= scale;
-    pat_pack_keys_values(w->kt, w->vh, w->k, w->v, N, H, K);
-    if (!pat_attention(w->ctx, colsum, w->q, w->kt, w->vh, N, H, K)) return 0;
+    pat_heads_split_t(w->kt, w->k, N, H, K);
+    pat_heads_split(w->vh, w->v, N, H, K);
+    if (!pat_attention(w->ctx, colsum, NULL, w->q, w->kt, w->vh, N, H, K)) return 0;
     pat_gemm_bias(w->tmp, w->ctx, b->wo, b->bo, N, HK, E);
     pat_add_inplace(w->tmp, w->x, N * E);
     pat_layernorm(w->x, w->tmp, b->ln1_g, b->ln1_b, N, E);

@@ -32,6 +32,25 @@ void pat_patch_embed_conv(float *out, const float *x, const float *Wc, const flo
 void pat_layernorm(float *out, const float *inp, const float *g, const float *b, size_t R,
                    size_t E);
 
+/* pat_layernorm that also saves mean (R) and rstd (R) for the backward. */
+void pat_layernorm_stats(float *out, float *mean, float *rstd, const float *inp,
+                         const float *g, const float *b, size_t R, size_t E);
+
+/* Backward of pat_layernorm, accumulating: dinp (R, E) +=, dg (E) +=,
+ * db (E) +=, from dout (R, E), the forward's inp (R, E), g, mean, rstd. */
+void pat_layernorm_backward(float *dinp, float *dg, float *db, const float *dout,
+                            const float *inp, const float *g, const float *mean,
+                            const float *rstd, size_t R, size_t E);
+
+/* Backward of pat_patch_embed_conv for the weights only (the input needs no
+ * gradient): dWc (3, 1, E) +=, db (E) += from dout (N, E). */
+void pat_patch_embed_conv_backward(float *dWc, float *db, const float *dout, const float *x,
+                                   const float *Wc, const float *b, size_t N, size_t P,
+                                   size_t E);
+
+/* dx (n) = dy (n) where y (n) > 0, else 0 (ReLU backward through its output). */
+void pat_relu_backward(float *dx, const float *dy, const float *y, size_t n);
+
 /* x (n) = max(x, 0), in place. */
 void pat_relu_inplace(float *x, size_t n);
 
@@ -40,27 +59,5 @@ void pat_add_inplace(float *out, const float *a, size_t n);
 
 /* out (E) = mean over the N rows of inp (N, E). */
 void pat_mean_rows(float *out, const float *inp, size_t N, size_t E);
-
-/* Rearrange k (N, H, K) into kt (H, K, N) and v (N, H, K) into vh (H, N, K),
- * so that the attention loops run over contiguous memory. */
-void pat_pack_keys_values(float *kt, float *vh, const float *k, const float *v, size_t N,
-                          size_t H, size_t K);
-
-/* Rows of queries handled together by the attention kernel; the explanation
- * partial sums are kept per (head, tile), so this fixes their sum order. */
-#define PAT_ATT_TILE 32
-
-/* Number of query tiles for N tokens. */
-size_t pat_attention_tiles(size_t N);
-
-/* Multi-head attention core, Keras semantics (pat-spec §2.4 steps 2-5):
- * q (N, H, K) already multiplied by 1/sqrt(K); kt (H, K, N); vh (H, N, K).
- * ctx (N, H, K) = softmax_s(q·k) · v per head.
- * colsum: NULL, or (H, tiles, N) partial sums over the queries of each tile
- * of the attention probabilities each key receives (for explanations).
- * Allocates one (PAT_ATT_TILE, N) score buffer per thread; returns 0 when
- * that allocation fails, 1 on success. */
-int pat_attention(float *ctx, float *colsum, const float *q, const float *kt,
-                  const float *vh, size_t N, size_t H, size_t K);
 
 #endif /* PAT_KERNELS_H */

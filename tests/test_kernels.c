@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attention.h"
 #include "check.h"
 #include "gemm.h"
 #include "kernels.h"
@@ -135,8 +136,9 @@ static void test_attention_vs_naive(struct check_ctx *c) {
     }
     float *part = calloc(H * tiles * N, sizeof *part);
     double ref[N * H * K], refcol[H * N];
-    pat_pack_keys_values(kt, vh, k, v, N, H, K);
-    CHECK(c, pat_attention(ctx, part, q, kt, vh, N, H, K));
+    pat_heads_split_t(kt, k, N, H, K);
+    pat_heads_split(vh, v, N, H, K);
+    CHECK(c, pat_attention(ctx, part, NULL, q, kt, vh, N, H, K));
     naive_attention(ref, refcol, q, k, v, N, H, K);
     for (int i = 0; i < N * H * K; i++) CHECK_CLOSE(c, ctx[i], ref[i], 1e-5);
     for (size_t h = 0; h < H; h++) {
