@@ -4,6 +4,7 @@
 #   make WERROR=1   warnings are errors (CI)
 #   make NO_OMP=1   build without OpenMP
 #   make NO_HDF5=1  build without Keras HDF5 import
+#   make NO_READSTAT=1  build without NHANES SAS XPORT input (libreadstat)
 #   make asan       run the tests under AddressSanitizer + UBSan
 
 CC ?= cc
@@ -44,6 +45,18 @@ ifneq ($(NO_HDF5),1)
   endif
 endif
 
+# libreadstat (NHANES SAS XPORT, confined to src/io/xpt.c). Debian's
+# libreadstat-dev has no pkg-config file, so probe for the header.
+ifneq ($(NO_READSTAT),1)
+  ifeq ($(shell echo '\#include <readstat.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes),yes)
+    READSTAT_CFLAGS := -DPAT_HAVE_READSTAT
+    LDLIBS := -lreadstat $(LDLIBS)
+    $(info ✓ libreadstat (NHANES XPT))
+  else
+    $(info ✗ libreadstat not found: NHANES .XPT input disabled (apt-get install libreadstat-dev))
+  endif
+endif
+
 LIB_SRC := $(wildcard src/*.c src/io/*.c src/data/*.c src/report/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(wildcard cli/*.c)
@@ -58,7 +71,8 @@ all: $(BUILD)/pat $(BUILD)/libpat.a
 $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h cli/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
-	@$(CC) $(CFLAGS) $(if $(findstring keras_h5,$<),$(HDF5_CFLAGS)) -c $< -o $@
+	@$(CC) $(CFLAGS) $(if $(findstring keras_h5,$<),$(HDF5_CFLAGS)) \
+	    $(if $(filter src/io/xpt.c,$<),$(READSTAT_CFLAGS)) -c $< -o $@
 
 $(BUILD)/libpat.a: $(LIB_OBJ)
 	@rm -f $@

@@ -2,9 +2,12 @@
 #ifndef PAT_CLI_H
 #define PAT_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
+#include "metrics.h"
 #include "pat.h"
+#include "report/json.h"
 
 /* Exit codes (documented in docs/cli.md). */
 enum {
@@ -47,11 +50,43 @@ void output_row(struct output *o, const float *v, size_t n);
 /* Apply --threads (0 keeps the OpenMP default). */
 void cli_set_threads(int threads);
 
+/* A whole numeric CSV in memory: rows x cols floats. */
+struct matrix {
+    float *v;
+    size_t rows, cols;
+};
+
+/* Read a whole CSV matrix (errors name row and column). */
+enum pat_status cli_load_matrix(const char *path, struct matrix *out, struct pat_err *err);
+/* Read one 0/1 label per line; must have expect_rows lines (x_path names
+ * the matching sequences in messages). */
+enum pat_status cli_load_labels(const char *path, size_t expect_rows, const char *x_path,
+                                struct matrix *out, struct pat_err *err);
+void matrix_free(struct matrix *m);
+
+/* Metrics reported by eval and finetune. */
+struct eval_metrics {
+    size_t n, positives, bootstrap;
+    double roc_auc, ci_lo, ci_hi, keras_auc, pr_auc, threshold;
+    struct pat_binary_metrics at;
+};
+
+/* Compute every metric; bootstrap 0 skips the confidence interval. */
+enum pat_status eval_metrics_compute(struct eval_metrics *e, const float *prob,
+                                     const float *label, size_t n, double threshold,
+                                     size_t bootstrap, unsigned long long seed,
+                                     struct pat_err *err);
+void eval_metrics_print(FILE *f, const struct eval_metrics *e);
+void eval_metrics_json(struct pat_jw *w, const struct eval_metrics *e);
+
 /* Subcommands: argc/argv start at the subcommand name. */
 int cmd_info(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_finetune(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif /* PAT_CLI_H */

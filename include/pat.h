@@ -110,6 +110,19 @@ int pat_have_hdf5(void);
 
 void pat_model_free(struct pat_model *m); /* NULL-safe */
 
+/* A model with fresh weights as Keras initialises them (pat-spec §3.3):
+ * glorot_uniform kernels with Keras fans, zero biases, LayerNorm gamma 1 and
+ * beta 0, all drawn from `seed`. For training from scratch. */
+enum pat_status pat_model_init_random(const struct pat_config *cfg, int with_head,
+                                      unsigned long long seed, struct pat_model **out,
+                                      struct pat_err *err);
+
+/* A copy of m with a new classification head, initialised as Keras does
+ * (glorot_uniform kernels from `seed`, zero biases; pat-spec §3.3). For
+ * fine-tuning an encoder-only file such as the released weights. */
+enum pat_status pat_model_with_new_head(const struct pat_model *m, unsigned long long seed,
+                                        struct pat_model **out, struct pat_err *err);
+
 const struct pat_config *pat_model_config(const struct pat_model *m);
 int pat_model_has_head(const struct pat_model *m);
 size_t pat_model_scaler_len(const struct pat_model *m); /* 0: no scaler */
@@ -149,7 +162,6 @@ enum pat_status pat_predict(const struct pat_model *m, const float *x, size_t B,
  * queries, averaged over heads, normalised to sum 1. ref: pat-spec §7 */
 enum pat_status pat_explain(const struct pat_model *m, const float *x, size_t B,
                             size_t T, float *out, struct pat_err *err);
-
 #ifdef __cplusplus
 }
 #endif

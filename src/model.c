@@ -7,10 +7,12 @@
 #include "model.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
 #include "util.h"
 
 static const struct {
@@ -286,4 +288,73 @@ size_t pat_model_tensor_find(const struct pat_model *m, const char *name) {
     for (size_t i = 0; i < m->num_tensors; i++)
         if (strcmp(m->tensors[i].name, name) == 0) return i;
     return (size_t)-1;
+}
+
+/* Keras glorot_uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)). */
+static void glorot_uniform(float *w, size_t fan_in, size_t fan_out, struct pat_rng *rng) {
+    const float a = (float)sqrt(6.0 / (double)(fan_in + fan_out));
+    for (size_t i = 0; i < fan_in * fan_out; i++) w[i] = a * (2.0f * pat_rng_uniform(rng) - 1.0f);
+}
+
+enum pat_status pat_model_with_new_head(const struct pat_model *m, unsigned long long seed,
+                                        struct pat_model **out, struct pat_err *err) {
+    struct pat_model *h = NULL;
+    enum pat_status st = pat_model_create(&m->cfg, 1, m->scaler_len, &h, err);
+    if (st != PAT_OK) return st;
+    for (size_t i = 0; i < m->num_tensors; i++) { /* encoder, scaler */
+        size_t j = pat_model_tensor_find(h, m->tensors[i].name);
+        if (j != (size_t)-1 && strncmp(m->tensors[i].name, "head/", 5) != 0)
+            memcpy(h->params + h->tensors[j].offset, m->params + m->tensors[i].offset,
+                   m->tensors[i].numel * sizeof(float));
+    }
+    for (size_t i = 0; st == PAT_OK && i < m->num_meta; i++)
+        st = pat_model_meta_set(h, m->meta[i].key, m->meta[i].value, err);
+    struct pat_rng rng;
+    pat_rng_seed(&rng, seed);
+    const size_t E = m->cfg.embed_dim;
+    glorot_uniform(h->params + (h->head_w1 - h->params), E, PAT_HEAD_HIDDEN, &rng);
+    glorot_uniform(h->params + (h->head_w2 - h->params), PAT_HEAD_HIDDEN, 1, &rng);
+    if (st != PAT_OK) {
+        pat_model_free(h);
+        return st;
+    }
+    *out = h;
+    return PAT_OK;
+}
+
+/* Keras fans of a kernel (pat-spec §3.3): rank 2 (in, out); higher ranks
+ * r = prod(shape[:-2]), fan_in = shape[-2] r, fan_out = shape[-1] r. */
+static void keras_fans(const struct pat_tensor *t, size_t *fan_in, size_t *fan_out) {
+    size_t r = 1;
+    for (size_t d = 0; d + 2 < t->ndim; d++) r *= t->shape[d];
+    *fan_in = t->shape[t->ndim - 2] * r;
+    *fan_out = t->shape[t->ndim - 1] * r;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+enum pat_status pat_model_init_random(const struct pat_config *cfg, int with_head,
+                                      unsigned long long seed, struct pat_model **out,
+                                      struct pat_err *err) {
+    enum pat_status st = pat_model_create(cfg, with_head, 0, out, err);
+    if (st != PAT_OK) return st;
+    struct pat_model *m = *out;
+    struct pat_rng rng;
+    pat_rng_seed(&rng, seed);
+    for (size_t i = 0; i < m->num_tensors; i++) {
+        const struct pat_tensor *t = &m->tensors[i];
+        float *w = m->params + t->offset;
+        if (ends_with(t->name, "/gamma")) {
+            for (size_t j = 0; j < t->numel; j++) w[j] = 1.0f;
+        } else if (ends_with(t->name, "/kernel")) {
+            size_t fi, fo;
+            keras_fans(t, &fi, &fo);
+            const float a = (float)sqrt(6.0 / (double)(fi + fo));
+            for (size_t j = 0; j < t->numel; j++) w[j] = a * (2.0f * pat_rng_uniform(&rng) - 1.0f);
+        } /* biases and beta stay 0 */
+    }
+    return PAT_OK;
 }

@@ -87,3 +87,35 @@ elif [ "$(cat "$tmp/existing.csv")" != "keep me" ]; then
 else
     pass csv_no_partial_output
 fi
+
+# Fine-tuning and evaluation on small generated data (PAT-S, 144 minutes).
+gen() { # gen SEED N X Y: rows with a planted signal in minutes 20-40 for label 1
+    awk -v seed="$1" -v n="$2" -v yf="$4" 'BEGIN { srand(seed); for (r = 0; r < n; r++) {
+        y = r % 2; for (t = 0; t < 144; t++) { v = rand() - 0.5; if (y && t >= 20 && t < 40) v += 1.5
+        printf "%s%.3f", (t ? "," : ""), v } printf "\n"; print y > yf } }' >"$3"
+}
+gen 1 48 "$tmp/xtr.csv" "$tmp/ytr.csv"
+gen 2 24 "$tmp/xva.csv" "$tmp/yva.csv"
+gen 3 40 "$tmp/xte.csv" "$tmp/yte.csv"
+expect init_model 0 "" -- "$pat" init --arch S --seed 3 -o "$tmp/init.safetensors"
+expect finetune_runs 0 "test (evaluated once" -- "$pat" finetune -m "$tmp/init.safetensors" \
+    --train "$tmp/xtr.csv" --train-labels "$tmp/ytr.csv" --val "$tmp/xva.csv" --val-labels "$tmp/yva.csv" \
+    --test "$tmp/xte.csv" --test-labels "$tmp/yte.csv" -o "$tmp/ft.safetensors" --epochs 8 --lr 1e-3 \
+    --batch-size 16 --patience 0 --results "$tmp/r.json" --curves "$tmp/c.svg"
+if grep -q '"history"' "$tmp/r.json" && grep -q '<svg' "$tmp/c.svg"; then pass finetune_outputs
+else fail finetune_outputs "results JSON or curves SVG missing"; fi
+expect eval_separates 0 "ROC-AUC         1.0000\|ROC-AUC         0.9[0-9]" -- "$pat" eval -m "$tmp/ft.safetensors" \
+    -i "$tmp/xte.csv" --labels "$tmp/yte.csv"
+expect eval_json 0 '"roc_auc"' -- "$pat" eval --json -m "$tmp/ft.safetensors" -i "$tmp/xte.csv" --labels "$tmp/yte.csv"
+head -n 10 "$tmp/ytr.csv" >"$tmp/yshort.csv"
+expect finetune_label_count 4 "has 10 labels but" -- "$pat" finetune -m "$tmp/init.safetensors" \
+    --train "$tmp/xtr.csv" --train-labels "$tmp/yshort.csv" --val "$tmp/xva.csv" --val-labels "$tmp/yva.csv" -o "$tmp/bad.safetensors"
+sed 's/^1$/2/' "$tmp/yva.csv" >"$tmp/ybad.csv"
+expect finetune_label_value 4 "is not 0 or 1" -- "$pat" finetune -m "$tmp/init.safetensors" \
+    --train "$tmp/xtr.csv" --train-labels "$tmp/ytr.csv" --val "$tmp/xva.csv" --val-labels "$tmp/ybad.csv" -o "$tmp/bad.safetensors"
+sed 's/^1$/0/' "$tmp/yva.csv" >"$tmp/yone.csv"
+expect finetune_single_class 2 "single class" -- "$pat" finetune -m "$tmp/init.safetensors" \
+    --train "$tmp/xtr.csv" --train-labels "$tmp/ytr.csv" --val "$tmp/xva.csv" --val-labels "$tmp/yone.csv" -o "$tmp/bad.safetensors"
+if [ -e "$tmp/bad.safetensors" ]; then fail finetune_no_partial "output left behind"; else pass finetune_no_partial; fi
+expect init_encoder_only 0 "" -- "$pat" init --arch S --no-head -o "$tmp/enc.safetensors"
+expect eval_needs_head 2 "no classification head" -- "$pat" eval -m "$tmp/enc.safetensors" -i "$tmp/xte.csv" --labels "$tmp/yte.csv"

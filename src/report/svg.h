@@ -1,0 +1,47 @@
+/* svg.h - small line charts as plain SVG 1.1 files (training curves, ROC).
+ *
+ *     double loss[E], auc[E];
+ *     struct pat_svg_series s[2] = {
+ *         {"train loss", NULL, loss, E},     // x NULL: 1, 2, ..., E (epochs)
+ *         {"val AUC", NULL, auc, E},
+ *     };
+ *     pat_svg_lines("curves.svg", "PAT-M fine-tuning", "epoch", "value", s, 2, &err);
+ *
+ * Charts have a title, axes with "nice" ticks (1, 2, 5 x 10^k) and grid
+ * lines, axis labels, a legend to the right and one colour (Okabe-Ito,
+ * colour-blind safe; dash patterns once the colours run out) per series.
+ * Points with a non-finite x or y are skipped and break the line; points
+ * are also marked with dots when a series has at most 60 of them. Text is
+ * XML-escaped (invalid UTF-8 and control bytes become '?'). Files are
+ * written atomically (report/atomic.h): a failure leaves no file behind.
+ */
+#ifndef PAT_REPORT_SVG_H
+#define PAT_REPORT_SVG_H
+
+#include <stddef.h>
+
+#include "pat.h"
+
+struct pat_svg_series {
+    const char *name; /* legend text (NULL: "series K") */
+    const double *x;  /* n values, or NULL for x = 1, 2, ..., n */
+    const double *y;  /* n values */
+    size_t n;
+};
+
+/* A line chart of nseries series (nseries may be 0: empty axes). Axis
+ * ranges cover all finite points. PAT_ERR_USAGE for a NULL path or a series
+ * with n > 0 and no y; PAT_ERR_NUMERIC if the values span more than a
+ * double can hold; PAT_ERR_IO, PAT_ERR_NOMEM. */
+enum pat_status pat_svg_lines(const char *path, const char *title, const char *xlabel,
+                              const char *ylabel, const struct pat_svg_series *series,
+                              size_t nseries, struct pat_err *err);
+
+/* The ROC curve of score[n] against label[n] (metrics.h conventions) on the
+ * unit square with the chance diagonal; the title gets "(AUC = 0.xxxx)"
+ * appended (title NULL: "ROC curve"). PAT_ERR_USAGE if a class is absent or
+ * n == 0, PAT_ERR_NUMERIC for a NaN score, PAT_ERR_IO, PAT_ERR_NOMEM. */
+enum pat_status pat_svg_roc(const char *path, const char *title, const float *score,
+                            const float *label, size_t n, struct pat_err *err);
+
+#endif /* PAT_REPORT_SVG_H */
