@@ -51,7 +51,9 @@ static void print_finetune_help(void) {
           "      --mode full|probe|two-stage   probe: frozen encoder, no gradient computed for it\n"
           "      --epochs N            epochs (two-stage: of stage 2)\n"
           "      --lr LR               learning rate of the head and, unless --lr-encoder, the encoder\n"
-          "      --lr-encoder LR       learning rate of the encoder blocks and patch embedding\n"
+          "      --lr-encoder LR       learning rate of the encoder blocks (and, unless\n"
+          "                            --lr-embedding, of the patch embedding)\n"
+          "      --lr-embedding LR     learning rate of the patch embedding (full mode)\n"
           "      --batch-size N        sequences per step\n"
           "      --seed S              seed of the head init, shuffling and dropout (default 1)\n"
           "      --optimizer keras-adam|adam|adamw\n"
@@ -73,7 +75,8 @@ static void print_finetune_help(void) {
 
 /* Options whose value is kept for after the recipe is applied. */
 static const char *const override_names[] = {
-    "mode", "epochs", "lr", "lr-encoder", "batch-size", "seed", "optimizer", "weight-decay",
+    "mode", "epochs", "lr", "lr-encoder", "lr-embedding", "batch-size", "seed", "optimizer",
+    "weight-decay",
     "weighting", "schedule", "clip", "patience", "monitor", "dropout", "shuffle", "unfreeze",
     "stage1-epochs", "stage1-lr", "checkpoint"};
 #define NUM_OVERRIDES (sizeof override_names / sizeof override_names[0])
@@ -167,6 +170,7 @@ static int apply_override(struct pat_train_params *p, const char *k, const char 
     if (!strcmp(k, "checkpoint")) return p->checkpoint_path = v, 1;
     if (!strcmp(k, "lr")) return num(k, v, 0, 10, &d) ? (p->lr_head = p->lr_encoder = d, 1) : 0;
     if (!strcmp(k, "lr-encoder")) return num(k, v, 0, 10, &d) ? (p->lr_encoder = d, 1) : 0;
+    if (!strcmp(k, "lr-embedding")) return num(k, v, 0, 10, &d) ? (p->lr_embedding = d, 1) : 0;
     if (!strcmp(k, "stage1-lr")) return num(k, v, 0, 10, &d) ? (p->stage1_lr_head = d, 1) : 0;
     if (!strcmp(k, "weight-decay")) return num(k, v, 0, 1, &d) ? (p->weight_decay = d, 1) : 0;
     if (!strcmp(k, "clip")) return num(k, v, 0, 1e9, &d) ? (p->clip_norm = d, 1) : 0;
@@ -281,6 +285,7 @@ static void json_config(struct pat_jw *w, const struct ft_opts *o, const struct 
     pat_jw_key_uint(w, "seed", p->seed);
     pat_jw_key_number(w, "lr_head", p->lr_head);
     pat_jw_key_number(w, "lr_encoder", p->lr_encoder);
+    pat_jw_key_number(w, "lr_embedding", p->lr_embedding >= 0 ? p->lr_embedding : p->lr_encoder);
     pat_jw_key_number(w, "weight_decay", p->weight_decay);
     pat_jw_key_number(w, "clip_norm", p->clip_norm);
     pat_jw_key_uint(w, "patience", p->patience);

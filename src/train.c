@@ -26,6 +26,7 @@ void pat_train_default_params(const struct pat_config *cfg, struct pat_train_par
     p->batch_size = 64;
     p->seed = 1;
     p->lr_head = p->lr_encoder = cfg->patch_size < 18 ? 1e-6 : 1e-5; /* ref: pat-spec §4.1 */
+    p->lr_embedding = -1.0; /* as the encoder */
     p->eta_min = 1e-6;
     p->plateau_factor = 0.5;
     p->plateau_patience = 10;
@@ -149,33 +150,41 @@ static size_t stage_epochs(const struct train_run *r) {
     return r->p->mode == PAT_FT_TWO_STAGE && r->stage == 1 ? r->p->stage1_epochs : r->p->epochs;
 }
 
-/* Learning rates of the current epoch (schedule applied). */
-static void stage_lrs(const struct train_run *r, double *head, double *encoder) {
-    const int stage1 = r->p->mode == PAT_FT_TWO_STAGE && r->stage == 1;
-    double h = stage1 ? r->p->stage1_lr_head : r->p->lr_head;
-    double e = stage1 ? 0.0 : r->p->lr_encoder;
-    if (r->p->schedule == PAT_SCHED_COSINE) {
-        size_t T = stage_epochs(r);
-        h = pat_lr_cosine(h, r->p->eta_min, r->epoch, T);
-        e = e > 0 ? pat_lr_cosine(e, r->p->eta_min, r->epoch, T) : 0.0;
-    }
-    *head = h * r->lr_scale;
-    *encoder = e * r->lr_scale;
+/* A base learning rate with the epoch's schedule and plateau scale applied. */
+static double scheduled(const struct train_run *r, double base) {
+    if (r->p->schedule == PAT_SCHED_COSINE && base > 0)
+        base = pat_lr_cosine(base, r->p->eta_min, r->epoch, stage_epochs(r));
+    return base * r->lr_scale;
 }
 
-/* Parameter groups: [frozen | trained encoder | head]; the scaler never trains. */
-static size_t stage_groups(const struct train_run *r, struct pat_param_group g[3]) {
+/* Learning rates of the current epoch for the head, blocks and embedding. */
+static void stage_lrs(const struct train_run *r, double *head, double *encoder,
+                      double *embedding) {
+    const int stage1 = r->p->mode == PAT_FT_TWO_STAGE && r->stage == 1;
+    *head = scheduled(r, stage1 ? r->p->stage1_lr_head : r->p->lr_head);
+    *encoder = stage1 ? 0.0 : scheduled(r, r->p->lr_encoder);
+    *embedding = r->p->lr_embedding >= 0 ? scheduled(r, r->p->lr_embedding) : *encoder;
+}
+
+/* Parameter groups: [frozen | embedding | trained blocks | head]; the
+ * scaler never trains. */
+static size_t stage_groups(const struct train_run *r, struct pat_param_group g[4]) {
     const struct pat_grad_opts o = stage_grad_opts(r);
     const size_t L = r->m->cfg.num_layers, head = block_offset(r->m, L);
+    const size_t blocks = block_offset(r->m, 0);
     size_t start = o.train_embedding ? 0 : block_offset(r->m, o.first_trainable_block);
-    double lh, le;
-    stage_lrs(r, &lh, &le);
+    const float wd = (float)r->p->weight_decay;
+    double lh, le, lemb;
+    stage_lrs(r, &lh, &le, &lemb);
     size_t n = 0;
     if (start > 0) g[n++] = (struct pat_param_group){0, start, 0.0f, 0.0f, 1};
-    if (start < head)
-        g[n++] = (struct pat_param_group){start, head, (float)le, (float)r->p->weight_decay, 0};
+    if (start == 0) { /* the embedding */
+        g[n++] = (struct pat_param_group){0, blocks, (float)lemb, wd, 0};
+        start = blocks;
+    }
+    if (start < head) g[n++] = (struct pat_param_group){start, head, (float)le, wd, 0};
     const size_t head_end = head + pat_config_head_params(&r->m->cfg);
-    g[n++] = (struct pat_param_group){head, head_end, (float)lh, (float)r->p->weight_decay, 0};
+    g[n++] = (struct pat_param_group){head, head_end, (float)lh, wd, 0};
     return n;
 }
 
@@ -223,7 +232,7 @@ static enum pat_status train_batch(struct train_run *r, size_t b0, size_t b1, do
                         "non-finite loss or gradient at stage %zu, epoch %zu, step %llu: "
                         "lower the learning rate", r->stage, r->epoch + 1,
                         (unsigned long long)r->opt.step + 1);
-    struct pat_param_group g[3];
+    struct pat_param_group g[4];
     size_t ng = stage_groups(r, g);
     return pat_optim_step(&r->opt, r->m->params, r->grads, g, ng, err);
 }
@@ -290,7 +299,8 @@ static enum pat_status append_log(struct pat_train_result *res, const struct pat
 static enum pat_status run_epoch(struct train_run *r, int *stop, struct pat_err *err) {
     struct pat_epoch_log entry = {.stage = r->stage, .epoch = r->epoch + 1, .epochs = stage_epochs(r)};
     const double t0 = now_seconds();
-    stage_lrs(r, &entry.lr_head, &entry.lr_encoder);
+    double lemb;
+    stage_lrs(r, &entry.lr_head, &entry.lr_encoder, &lemb);
     epoch_order(r);
     double loss_sum = 0.0, norm_sum = 0.0;
     size_t steps = 0;

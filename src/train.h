@@ -71,7 +71,8 @@ struct pat_train_params {
     size_t batch_size;
     uint64_t seed;
     double lr_head;        /* head learning rate (stage 2 in two-stage) */
-    double lr_encoder;     /* encoder learning rate (full; two-stage stage 2) */
+    double lr_encoder;     /* encoder blocks' learning rate (full; two-stage stage 2) */
+    double lr_embedding;   /* patch embedding's learning rate (full); < 0: lr_encoder */
     double weight_decay;   /* 0: none; AdamW default 1e-2 */
     double clip_norm;      /* global-norm clipping; 0: off */
     double eta_min;        /* cosine floor */

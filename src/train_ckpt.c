@@ -21,12 +21,12 @@ void train_fingerprint(const struct train_run *r, char *buf, size_t len) {
     const struct pat_train_params *p = r->p;
     snprintf(buf, len,
              "mode=%d opt=%d weighting=%d schedule=%d monitor=%d epochs=%zu batch=%zu "
-             "seed=%" PRIu64 " lr_head=%.9g lr_encoder=%.9g wd=%.9g clip=%.9g eta_min=%.9g "
+             "seed=%" PRIu64 " lr_head=%.9g lr_encoder=%.9g lr_embedding=%.9g wd=%.9g clip=%.9g eta_min=%.9g "
              "plateau=%.9g/%zu/%.9g patience=%zu dropout=%.9g shuffle=%d stage1=%zu/%.9g "
              "unfreeze=%zu train=%zux%zu val=%zu",
              (int)p->mode, (int)p->optimizer, (int)p->weighting, (int)p->schedule,
              (int)p->monitor, p->epochs, p->batch_size, p->seed, p->lr_head, p->lr_encoder,
-             p->weight_decay, p->clip_norm, p->eta_min, p->plateau_factor, p->plateau_patience,
+             p->lr_embedding, p->weight_decay, p->clip_norm, p->eta_min, p->plateau_factor, p->plateau_patience,
              p->plateau_min_lr, p->patience, (double)p->dropout, p->shuffle, p->stage1_epochs,
              p->stage1_lr_head, p->unfreeze_last, r->train->n, r->train->T, r->val->n);
 }
