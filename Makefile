@@ -47,8 +47,9 @@ endif
 
 # libreadstat (NHANES SAS XPORT, confined to src/io/xpt.c). Debian's
 # libreadstat-dev has no pkg-config file, so probe for the header.
+HASH := \#
 ifneq ($(NO_READSTAT),1)
-  ifeq ($(shell echo '\#include <readstat.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes),yes)
+  ifeq ($(shell echo '$(HASH)include <readstat.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes),yes)
     READSTAT_CFLAGS := -DPAT_HAVE_READSTAT
     LDLIBS := -lreadstat $(LDLIBS)
     $(info ✓ libreadstat (NHANES XPT))
@@ -57,7 +58,7 @@ ifneq ($(NO_READSTAT),1)
   endif
 endif
 
-LIB_SRC := $(wildcard src/*.c src/io/*.c src/data/*.c src/report/*.c)
+LIB_SRC := $(wildcard src/*.c src/io/*.c src/data/*.c src/report/*.c src/baseline/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)

@@ -17,6 +17,7 @@ static const struct {
     {"explain", cmd_explain, "write the last block's attention profile per input row"},
     {"finetune", cmd_finetune, "fine-tune on labelled sequences (full, probe, two-stage)"},
     {"eval", cmd_eval, "report ROC-AUC (with CI), PR-AUC, F1, MCC on labelled sequences"},
+    {"data", cmd_data, "build, inspect and export datasets (Depresjon, CSV, NHANES)"},
 };
 #define NUM_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -162,6 +162,105 @@ enum pat_status pat_predict(const struct pat_model *m, const float *x, size_t B,
  * queries, averaged over heads, normalised to sum 1. ref: pat-spec §7 */
 enum pat_status pat_explain(const struct pat_model *m, const float *x, size_t B,
                             size_t T, float *out, struct pat_err *err);
+
+/* ---- data pipeline ---------------------------------------------------
+ * Datasets built by `pat data build` (docs/data.md): a read-only memory map
+ * of a .patd file holding rows of T minutes (float32), a label per row (NaN
+ * = unlabeled), the participant of each row, the window start, a
+ * participant-level split, optional k-fold numbers, covariates, per-minute
+ * scalers and a provenance text. Every size is checked against the file size
+ * when it is opened. Typical use:
+ *
+ *     struct pat_dataset *ds;
+ *     if (pat_dataset_open("d.patd", &ds, &err) != PAT_OK) ...
+ *     for (size_t i = 0; i < pat_dataset_rows(ds); i++)
+ *         if (pat_dataset_split(ds, i) == PAT_SPLIT_TRAIN)
+ *             use(pat_dataset_row(ds, i), pat_dataset_label(ds, i));
+ *     pat_dataset_close(ds);
+ */
+
+/* Split of a row; all rows of one participant share it. */
+enum pat_split {
+    PAT_SPLIT_TRAIN = 0,
+    PAT_SPLIT_VAL = 1,
+    PAT_SPLIT_TEST = 2,
+    PAT_SPLIT_NONE = 3, /* not assigned (e.g. unlabeled participants) */
+};
+#define PAT_FOLD_NONE 255u /* pat_dataset_fold of a row outside the k folds */
+
+/* How the stored per-minute scalers were fitted. ref: pat-spec §5.1, §5.4.3 */
+enum pat_scaler_mode {
+    PAT_SCALER_NONE = 0,      /* no scaler stored */
+    PAT_SCALER_TRAIN = 1,     /* one scaler fitted on the training split */
+    PAT_SCALER_PER_SPLIT = 2, /* paper protocol: train, val, test each on itself */
+};
+
+struct pat_dataset; /* opaque */
+
+/* Map and validate a .patd file. Row data stay in the page cache; the
+ * small per-row arrays are validated and every value of the matrix is
+ * checked to be finite. */
+enum pat_status pat_dataset_open(const char *path, struct pat_dataset **out,
+                                 struct pat_err *err);
+void pat_dataset_close(struct pat_dataset *ds); /* NULL-safe */
+
+size_t pat_dataset_rows(const struct pat_dataset *ds);
+size_t pat_dataset_length(const struct pat_dataset *ds); /* T minutes per row */
+/* Row i: T floats (borrowed, read-only, valid until close). */
+const float *pat_dataset_row(const struct pat_dataset *ds, size_t i);
+float pat_dataset_label(const struct pat_dataset *ds, size_t i); /* NaN: none */
+enum pat_split pat_dataset_split(const struct pat_dataset *ds, size_t i);
+/* Fold of row i in 0..folds-1, or PAT_FOLD_NONE. */
+unsigned pat_dataset_fold(const struct pat_dataset *ds, size_t i);
+size_t pat_dataset_num_folds(const struct pat_dataset *ds); /* 0: no k-fold */
+/* Window start of row i: minutes since 1970-01-01 00:00 on the participant's
+ * local wall clock (pat_time_format prints it). */
+long long pat_dataset_start(const struct pat_dataset *ds, size_t i);
+/* Minutes of row i that were observed and valid before gap filling. */
+size_t pat_dataset_valid_minutes(const struct pat_dataset *ds, size_t i);
+
+/* Participants: row i belongs to participant pat_dataset_participant(ds, i). */
+size_t pat_dataset_num_participants(const struct pat_dataset *ds);
+size_t pat_dataset_participant(const struct pat_dataset *ds, size_t i);
+const char *pat_dataset_participant_id(const struct pat_dataset *ds, size_t p);
+const char *pat_dataset_id(const struct pat_dataset *ds, size_t i); /* of row i */
+
+/* Covariates (e.g. MADRS scores, age): NaN where unknown. */
+size_t pat_dataset_num_covariates(const struct pat_dataset *ds);
+const char *pat_dataset_covariate_name(const struct pat_dataset *ds, size_t j);
+float pat_dataset_covariate(const struct pat_dataset *ds, size_t i, size_t j);
+
+/* Stored per-minute scaler for rows of `split` (T floats each, borrowed):
+ * the training scaler for every split in PAT_SCALER_TRAIN mode, the split's
+ * own in PAT_SCALER_PER_SPLIT mode. Returns 0 when there is none (mode NONE
+ * or split NONE in per-split mode). These are the values to store in a
+ * model as scaler/mean and scaler/std. */
+enum pat_scaler_mode pat_dataset_scaler_mode(const struct pat_dataset *ds);
+int pat_dataset_scaler(const struct pat_dataset *ds, enum pat_split split,
+                       const float **mean, const float **std);
+
+/* Fit a per-minute scaler on the rows i with keep[i] != 0 (keep NULL: all
+ * rows): float64 accumulation, population std (ddof 0), std 0 -> 1. mean and
+ * std receive T floats. Refused when no row is kept. ref: pat-spec §10.7 */
+enum pat_status pat_dataset_fit_scaler(const struct pat_dataset *ds,
+                                       const unsigned char *keep, float *mean,
+                                       float *std, struct pat_err *err);
+
+/* Provenance: "key=value" pairs (sources, options, pat version,
+ * "transform" = "none" or "log1p", ...); borrowed strings. */
+size_t pat_dataset_num_meta(const struct pat_dataset *ds);
+void pat_dataset_meta_at(const struct pat_dataset *ds, size_t i, const char **key,
+                         const char **value);
+const char *pat_dataset_meta_get(const struct pat_dataset *ds, const char *key);
+
+/* "YYYY-MM-DD HH:MM" of a minute count since 1970-01-01 00:00. */
+#define PAT_TIME_LEN 24
+void pat_time_format(long long minutes, char buf[PAT_TIME_LEN]);
+
+/* 1 when this build reads and writes SAS XPORT files (NHANES, libreadstat). */
+int pat_have_readstat(void);
+/* ---- end of data pipeline ---- */
+
 #ifdef __cplusplus
 }
 #endif
