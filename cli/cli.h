@@ -64,6 +64,14 @@ enum pat_status cli_load_labels(const char *path, size_t expect_rows, const char
                                 struct matrix *out, struct pat_err *err);
 void matrix_free(struct matrix *m);
 
+/* 1 when path names a pat dataset (.patd). */
+int cli_is_dataset(const char *path);
+/* Labelled rows of one split of a dataset (`split` < 0: every labelled
+ * row) as a matrix and labels. Refuses log1p datasets (models carry no
+ * log1p step yet). *rows_out may be 0. */
+enum pat_status cli_load_dataset_split(const char *path, int split, struct matrix *x,
+                                       struct matrix *y, struct pat_err *err);
+
 /* Metrics reported by eval and finetune. */
 struct eval_metrics {
     size_t n, positives, bootstrap;

@@ -8,7 +8,7 @@
 #include "train.h"
 
 struct eval_opts {
-    const char *model, *input, *labels, *output;
+    const char *model, *input, *labels, *output, *split;
     int json, threads;
     double threshold;
     size_t bootstrap;
@@ -24,6 +24,8 @@ static void print_eval_help(void) {
           "  -m, --model FILE       model with a head (.safetensors or .h5)\n"
           "  -i, --input FILE       sequences, one per row (as pat embed)\n"
           "  -l, --labels FILE      one 0/1 label per line, same order\n"
+          "                         (-i D.patd instead: a dataset's labelled rows)\n"
+          "      --split NAME       with a dataset: train, val, test (default) or all\n"
           "      --json             print JSON instead of text\n"
           "  -o, --output FILE      write the report there instead of standard output\n"
           "      --threshold P      decision threshold (default 0.5)\n"
@@ -39,7 +41,7 @@ static int parse_eval(int argc, char **argv, struct eval_opts *o) {
         {"model", 1, 0, 'm'},     {"input", 1, 0, 'i'},  {"labels", 1, 0, 'l'},
         {"output", 1, 0, 'o'},    {"json", 0, 0, 'J'},   {"threshold", 1, 0, 'T'},
         {"bootstrap", 1, 0, 'B'}, {"seed", 1, 0, 'S'},   {"threads", 1, 0, 't'},
-        {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
+        {"split", 1, 0, 'P'},     {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:i:l:o:t:h", lo, NULL)) != -1) {
@@ -50,6 +52,7 @@ static int parse_eval(int argc, char **argv, struct eval_opts *o) {
         case 'l': o->labels = optarg; break;
         case 'o': o->output = optarg; break;
         case 'J': o->json = 1; break;
+        case 'P': o->split = optarg; break;
         case 'T': o->threshold = strtod(optarg, &end); break;
         case 'B': o->bootstrap = (size_t)strtoul(optarg, &end, 10); break;
         case 'S': o->seed = strtoull(optarg, &end, 10); break;
@@ -60,8 +63,14 @@ static int parse_eval(int argc, char **argv, struct eval_opts *o) {
         if (end && *end) return cli_usage_error("eval", "'%s' is not a number", optarg);
     }
     if (optind < argc) return cli_usage_error("eval", "unexpected argument '%s'", argv[optind]);
-    if (!o->model || !o->input || !o->labels)
-        return cli_usage_error("eval", "-m MODEL, -i X.csv and --labels Y.csv are required");
+    int ds = o->input && cli_is_dataset(o->input);
+    if (!o->model || !o->input || (!o->labels && !ds))
+        return cli_usage_error("eval", "-m MODEL, -i X.csv and --labels Y.csv are required "
+                                       "(or -i D.patd)");
+    if (ds && o->labels) return cli_usage_error("eval", "a dataset carries its labels: drop --labels");
+    if (o->split && strcmp(o->split, "train") && strcmp(o->split, "val") &&
+        strcmp(o->split, "test") && strcmp(o->split, "all"))
+        return cli_usage_error("eval", "--split must be train, val, test or all");
     if (!(o->threshold >= 0 && o->threshold <= 1))
         return cli_usage_error("eval", "--threshold must be in [0, 1]");
     return -1;
@@ -74,10 +83,19 @@ static void write_eval_json(FILE *f, const struct eval_opts *o, const struct eva
     pat_jw_key_string(&w, "model", o->model);
     pat_jw_key_string(&w, "input", o->input);
     pat_jw_key_string(&w, "labels", o->labels);
+    pat_jw_key_string(&w, "split", o->split);
     pat_jw_key(&w, "metrics");
     eval_metrics_json(&w, e);
     pat_jw_object_end(&w);
     fputc('\n', f);
+}
+
+/* Split number for --split (default test; "all": -1). */
+static int dataset_split(const char *name) {
+    if (!name || !strcmp(name, "test")) return PAT_SPLIT_TEST;
+    if (!strcmp(name, "train")) return PAT_SPLIT_TRAIN;
+    if (!strcmp(name, "val")) return PAT_SPLIT_VAL;
+    return -1;
 }
 
 static enum pat_status eval_run(const struct eval_opts *o, struct eval_metrics *e,
@@ -91,8 +109,16 @@ static enum pat_status eval_run(const struct eval_opts *o, struct eval_metrics *
         snprintf(err->msg, sizeof err->msg, "%s has no classification head: fine-tune it first",
                  o->model);
     }
-    if (st == PAT_OK) st = cli_load_matrix(o->input, &x, err);
-    if (st == PAT_OK) st = cli_load_labels(o->labels, x.rows, o->input, &y, err);
+    if (st == PAT_OK && cli_is_dataset(o->input)) {
+        st = cli_load_dataset_split(o->input, dataset_split(o->split), &x, &y, err);
+    } else if (st == PAT_OK) {
+        st = cli_load_matrix(o->input, &x, err);
+        if (st == PAT_OK) st = cli_load_labels(o->labels, x.rows, o->input, &y, err);
+    }
+    if (st == PAT_OK && x.rows == 0) {
+        err->status = st = PAT_ERR_USAGE;
+        snprintf(err->msg, sizeof err->msg, "%s: no labelled rows to evaluate", o->input);
+    }
     if (st == PAT_OK && !(prob = malloc(x.rows * sizeof *prob))) st = PAT_ERR_NOMEM;
     if (st == PAT_OK) {
         struct pat_train_data d = {x.v, y.v, x.rows, x.cols};

@@ -12,7 +12,7 @@
 #include "train.h"
 
 struct ft_opts {
-    const char *model, *output, *recipe, *results, *curves, *resume;
+    const char *model, *output, *recipe, *results, *curves, *resume, *data;
     const char *train, *train_labels, *val, *val_labels, *test, *test_labels;
     struct pat_train_params p;
     int threads, quiet;
@@ -31,8 +31,11 @@ static void print_finetune_help(void) {
           "Inputs and outputs:\n"
           "  -m, --model FILE          initial weights (.safetensors or Keras .h5)\n"
           "  -o, --output FILE         fine-tuned model (.safetensors, written atomically)\n"
-          "      --train, --train-labels, --val, --val-labels FILE   (required)\n"
+          "      --train, --train-labels, --val, --val-labels FILE   (required, or --data)\n"
           "      --test, --test-labels FILE   evaluated once with the final weights\n"
+          "      --data D.patd         a dataset from pat data build instead of the CSVs: its\n"
+          "                            train, val and test splits (labelled rows); its\n"
+          "                            training-split scaler is stored in the model\n"
           "      --results FILE        results JSON (configuration, history, metrics)\n"
           "      --curves FILE         SVG of training loss and validation AUC per epoch\n"
           "      --checkpoint FILE     checkpoint written after every epoch\n"
@@ -88,15 +91,17 @@ static int parse_finetune(int argc, char **argv, struct ft_opts *o) {
         {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {"recipe", 1, 0, 'R'},
         {"results", 1, 0, 'J'}, {"curves", 1, 0, 'C'}, {"resume", 1, 0, 'U'},
         {"train", 1, 0, 'a'}, {"train-labels", 1, 0, 'b'}, {"val", 1, 0, 'c'},
-        {"val-labels", 1, 0, 'd'}, {"test", 1, 0, 'e'}, {"test-labels", 1, 0, 'f'}};
-    size_t n = 15;
+        {"val-labels", 1, 0, 'd'}, {"test", 1, 0, 'e'}, {"test-labels", 1, 0, 'f'},
+        {"data", 1, 0, 'D'}};
+    size_t n = 16;
     for (size_t i = 0; i < NUM_OVERRIDES; i++)
         lo[n++] = (struct option){override_names[i], 1, 0, O_BASE + (int)i};
     lo[n] = (struct option){0, 0, 0, 0};
     const char **paths[] = {['a'] = &o->train, ['b'] = &o->train_labels, ['c'] = &o->val,
                             ['d'] = &o->val_labels, ['e'] = &o->test, ['f'] = &o->test_labels,
                             ['m'] = &o->model, ['o'] = &o->output, ['R'] = &o->recipe,
-                            ['J'] = &o->results, ['C'] = &o->curves, ['U'] = &o->resume};
+                            ['J'] = &o->results, ['C'] = &o->curves, ['U'] = &o->resume,
+                            ['D'] = &o->data};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:o:t:qh", lo, NULL)) != -1) {
@@ -115,9 +120,14 @@ static int parse_finetune(int argc, char **argv, struct ft_opts *o) {
         return cli_usage_error("finetune", "unknown option");
     }
     if (optind < argc) return cli_usage_error("finetune", "unexpected argument '%s'", argv[optind]);
-    if (!o->model || !o->output || !o->train || !o->train_labels || !o->val || !o->val_labels)
-        return cli_usage_error("finetune", "-m, -o, --train, --train-labels, --val and "
-                                           "--val-labels are required");
+    if (!o->model || !o->output)
+        return cli_usage_error("finetune", "-m INIT and -o OUT are required");
+    int csv = o->train || o->train_labels || o->val || o->val_labels;
+    if (o->data && (csv || o->test))
+        return cli_usage_error("finetune", "--data replaces --train/--val/--test and their labels");
+    if (!o->data && !(o->train && o->train_labels && o->val && o->val_labels))
+        return cli_usage_error("finetune", "--train, --train-labels, --val and --val-labels "
+                                           "are required (or --data D.patd)");
     if (!o->test != !o->test_labels)
         return cli_usage_error("finetune", "--test and --test-labels go together");
     return -1;
@@ -214,7 +224,58 @@ static void ft_data_free(struct ft_data *d) {
     for (int i = 0; i < 3; i++) matrix_free(&d->x[i]), matrix_free(&d->y[i]);
 }
 
+/* The three splits of a dataset; d->x[2].rows may be 0 (no test split). */
+static enum pat_status load_dataset_sets(const struct ft_opts *o, struct ft_data *d,
+                                         struct pat_err *err) {
+    static const int splits[3] = {PAT_SPLIT_TRAIN, PAT_SPLIT_VAL, PAT_SPLIT_TEST};
+    for (int i = 0; i < 3; i++) {
+        enum pat_status st = cli_load_dataset_split(o->data, splits[i], &d->x[i], &d->y[i], err);
+        if (st != PAT_OK) return st;
+    }
+    if (!d->x[0].rows || !d->x[1].rows) {
+        err->status = PAT_ERR_USAGE;
+        snprintf(err->msg, sizeof err->msg, "%s has %zu labelled training and %zu validation "
+                 "rows: build it with --val (and labels)", o->data, d->x[0].rows, d->x[1].rows);
+        return PAT_ERR_USAGE;
+    }
+    return PAT_OK;
+}
+
+/* Standardize rows (n, T) in place with mean (T) and std (T). */
+static void standardize(struct matrix *x, const float *mean, const float *std) {
+    for (size_t i = 0; i < x->rows; i++)
+        for (size_t t = 0; t < x->cols; t++)
+            x->v[i * x->cols + t] = (x->v[i * x->cols + t] - mean[t]) / std[t];
+}
+
+/* The dataset's scalers: a training-split scaler goes into the model (it
+ * then standardizes any input itself); the paper's per-split scalers are
+ * applied to each split here and the model carries none. */
+static enum pat_status apply_dataset_scaler(const struct ft_opts *o, struct ft_data *d,
+                                            struct pat_model **m, struct pat_err *err) {
+    struct pat_dataset *ds = NULL;
+    enum pat_status st = pat_dataset_open(o->data, &ds, err);
+    if (st != PAT_OK) return st;
+    const float *mean, *std;
+    if (pat_dataset_scaler_mode(ds) == PAT_SCALER_TRAIN &&
+        pat_dataset_scaler(ds, PAT_SPLIT_TRAIN, &mean, &std)) {
+        struct pat_model *s = NULL;
+        st = pat_model_with_scaler(*m, mean, std, pat_dataset_length(ds), &s, err);
+        if (st == PAT_OK) pat_model_free(*m), *m = s;
+    } else if (pat_dataset_scaler_mode(ds) == PAT_SCALER_PER_SPLIT) {
+        static const enum pat_split splits[3] = {PAT_SPLIT_TRAIN, PAT_SPLIT_VAL, PAT_SPLIT_TEST};
+        for (int i = 0; i < 3; i++)
+            if (d->x[i].rows && pat_dataset_scaler(ds, splits[i], &mean, &std))
+                standardize(&d->x[i], mean, std);
+        st = pat_model_meta_set(*m, "pat.scaler", "per-split (paper protocol): the caller "
+                                "standardizes inputs", err);
+    }
+    pat_dataset_close(ds);
+    return st;
+}
+
 static enum pat_status load_sets(const struct ft_opts *o, struct ft_data *d, struct pat_err *err) {
+    if (o->data) return load_dataset_sets(o, d, err);
     const char *xs[3] = {o->train, o->val, o->test}, *ys[3] = {o->train_labels, o->val_labels, o->test_labels};
     for (int i = 0; i < 3; i++) {
         if (!xs[i]) continue;
@@ -296,6 +357,7 @@ static void json_config(struct pat_jw *w, const struct ft_opts *o, const struct 
         pat_jw_key_number(w, "stage1_lr_head", p->stage1_lr_head);
         pat_jw_key_uint(w, "unfreeze_last", p->unfreeze_last);
     }
+    pat_jw_key_string(w, "data", o->data);
     pat_jw_key_string(w, "train", o->train);
     pat_jw_key_string(w, "val", o->val);
     pat_jw_key_string(w, "test", o->test);
@@ -424,6 +486,7 @@ static enum pat_status run_finetune(struct ft_opts *o, struct ft_outcome *out, s
     if (st == PAT_OK) st = build_params(o, m, err);
     if (st == PAT_OK) st = ensure_head(o, &m, err);
     if (st == PAT_OK) st = load_sets(o, &d, err);
+    if (st == PAT_OK && o->data) st = apply_dataset_scaler(o, &d, &m, err);
     o->p.on_epoch = on_epoch, o->p.user = &pr;
     struct pat_train_data tr = {d.x[0].v, d.y[0].v, d.x[0].rows, d.x[0].cols};
     struct pat_train_data va = {d.x[1].v, d.y[1].v, d.x[1].rows, d.x[1].cols};
@@ -431,7 +494,7 @@ static enum pat_status run_finetune(struct ft_opts *o, struct ft_outcome *out, s
         st = o->resume ? pat_finetune_resume(m, o->resume, &o->p, &tr, &va, &out->res, err)
                        : pat_finetune(m, &o->p, &tr, &va, &out->res, err);
     if (st == PAT_OK) st = score_set(m, &d.x[1], &d.y[1], o->p.seed, &out->val, err);
-    out->has_test = o->test != NULL;
+    out->has_test = d.x[2].rows > 0;
     if (st == PAT_OK && out->has_test) st = score_set(m, &d.x[2], &d.y[2], o->p.seed, &out->test, err);
     if (st == PAT_OK) st = save_model(o, m, out, err);
     if (st == PAT_OK && o->results) st = write_results(o, m, out, err);

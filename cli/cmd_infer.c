@@ -36,7 +36,8 @@ static void print_infer_help(enum infer_kind kind) {
     fputs(infer_help[kind], stdout);
     fputs("\nOptions:\n"
           "  -m, --model FILE     weights: .safetensors, or a Keras .h5 (imported on the fly)\n"
-          "  -i, --input FILE     input CSV, '-' for standard input (required)\n"
+          "  -i, --input FILE     input CSV, '-' for standard input, or a dataset (.patd,\n"
+          "                       every row in order, as stored) (required)\n"
           "  -o, --output FILE    output CSV (default: standard output); written to a\n"
           "                       temporary file and renamed, never left half-written\n"
           "  -b, --batch N        rows encoded per call (default 16)\n"
@@ -132,9 +133,39 @@ static enum pat_status alloc_buffers(struct infer_buffers *b, const struct infer
     return PAT_OK;
 }
 
-/* Stream rows from the CSV through the model in batches. */
+/* Rows come from a CSV file (streamed) or a dataset (memory-mapped). */
+struct row_source {
+    struct pat_csv_reader *csv;
+    struct pat_dataset *ds;
+    size_t next; /* dataset row */
+};
+
+static enum pat_status source_open(struct row_source *s, const char *path,
+                                   struct pat_err *err) {
+    memset(s, 0, sizeof *s);
+    if (cli_is_dataset(path)) return pat_dataset_open(path, &s->ds, err);
+    return pat_csv_open(path, &s->csv, err);
+}
+
+static enum pat_status source_next(struct row_source *s, const float **row, size_t *cols,
+                                   struct pat_err *err) {
+    if (s->csv) return pat_csv_next(s->csv, row, cols, err);
+    *row = NULL;
+    if (s->next < pat_dataset_rows(s->ds)) {
+        *row = pat_dataset_row(s->ds, s->next++);
+        *cols = pat_dataset_length(s->ds);
+    }
+    return PAT_OK;
+}
+
+static void source_close(struct row_source *s) {
+    pat_csv_close(s->csv);
+    pat_dataset_close(s->ds);
+}
+
+/* Stream rows from the source through the model in batches. */
 static enum pat_status stream_rows(const struct infer_opts *o, const struct pat_model *m,
-                                   struct pat_csv_reader *in, struct output *out,
+                                   struct row_source *in, struct output *out,
                                    size_t *total, struct pat_err *err) {
     struct infer_buffers b = {0};
     enum pat_status st = PAT_OK;
@@ -143,7 +174,7 @@ static enum pat_status stream_rows(const struct infer_opts *o, const struct pat_
     for (;;) {
         const float *row;
         size_t cols;
-        st = pat_csv_next(in, &row, &cols, err);
+        st = source_next(in, &row, &cols, err);
         if (st != PAT_OK || !row) break;
         if (!b.x && (st = alloc_buffers(&b, o, m, cols, err)) != PAT_OK) break;
         memcpy(b.x + pending * b.T, row, cols * sizeof *row);
@@ -184,7 +215,7 @@ static int run_infer(int argc, char **argv, enum infer_kind kind) {
     cli_set_threads(o.threads);
     struct pat_err err = {0};
     struct pat_model *m = NULL;
-    struct pat_csv_reader *in = NULL;
+    struct row_source in = {0};
     struct output out = {0};
     size_t total = 0;
     double t0 = now_seconds();
@@ -195,9 +226,9 @@ static int run_infer(int argc, char **argv, enum infer_kind kind) {
                  "%s has no classification head (an encoder only): fine-tune it first",
                  o.model);
     }
-    if (st == PAT_OK) st = pat_csv_open(o.input, &in, &err);
+    if (st == PAT_OK) st = source_open(&in, o.input, &err);
     if (st == PAT_OK) st = output_open(&out, o.output, &err);
-    if (st == PAT_OK) st = stream_rows(&o, m, in, &out, &total, &err);
+    if (st == PAT_OK) st = stream_rows(&o, m, &in, &out, &total, &err);
     if (st != PAT_OK) locate_error(&err, o.input, total + 1);
     if (st == PAT_OK) st = output_commit(&out, &err);
     else output_abort(&out);
@@ -206,7 +237,7 @@ static int run_infer(int argc, char **argv, enum infer_kind kind) {
         fprintf(stderr, "pat %s: %zu rows with %s in %.2f s (%.2f rows/s)\n", o.cmd, total,
                 pat_config_name(pat_model_config(m)), dt, dt > 0 ? (double)total / dt : 0.0);
     }
-    pat_csv_close(in);
+    source_close(&in);
     pat_model_free(m);
     return st == PAT_OK ? EXIT_OK : cli_report(o.cmd, &err);
 }

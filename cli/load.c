@@ -1,4 +1,5 @@
 /* load.c - whole CSV matrices and label files for training and evaluation. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,4 +64,58 @@ enum pat_status cli_load_labels(const char *path, size_t expect_rows, const char
 void matrix_free(struct matrix *m) {
     free(m->v);
     memset(m, 0, sizeof *m);
+}
+
+int cli_is_dataset(const char *path) {
+    size_t n = strlen(path);
+    return n > 5 && strcmp(path + n - 5, ".patd") == 0;
+}
+
+/* Rows i of ds with a label and (split < 0 or the given split). */
+static int row_selected(const struct pat_dataset *ds, size_t i, int split) {
+    return !isnan(pat_dataset_label(ds, i)) &&
+           (split < 0 || (int)pat_dataset_split(ds, i) == split);
+}
+
+static enum pat_status copy_rows(const struct pat_dataset *ds, int split, struct matrix *x,
+                                 struct matrix *y, const char *path, struct pat_err *err) {
+    const size_t T = pat_dataset_length(ds), R = pat_dataset_rows(ds);
+    size_t n = 0;
+    for (size_t i = 0; i < R; i++) n += row_selected(ds, i, split);
+    x->v = malloc((n ? n : 1) * T * sizeof *x->v);
+    y->v = malloc((n ? n : 1) * sizeof *y->v);
+    if (!x->v || !y->v) return nomem(err, path);
+    x->rows = y->rows = n, x->cols = T, y->cols = 1;
+    size_t k = 0;
+    for (size_t i = 0; i < R; i++) {
+        if (!row_selected(ds, i, split)) continue;
+        memcpy(x->v + k * T, pat_dataset_row(ds, i), T * sizeof *x->v);
+        y->v[k++] = pat_dataset_label(ds, i);
+    }
+    return PAT_OK;
+}
+
+enum pat_status cli_load_dataset_split(const char *path, int split, struct matrix *x,
+                                       struct matrix *y, struct pat_err *err) {
+    struct pat_dataset *ds = NULL;
+    memset(x, 0, sizeof *x), memset(y, 0, sizeof *y);
+    enum pat_status st = pat_dataset_open(path, &ds, err);
+    if (st != PAT_OK) return st;
+    const char *tr = pat_dataset_meta_get(ds, "transform");
+    if (tr && strcmp(tr, "none") != 0) {
+        err->status = st = PAT_ERR_UNSUPPORTED;
+        snprintf(err->msg, sizeof err->msg,
+                 "%s: rows were transformed (%s); models cannot replay that step at "
+                 "inference yet: rebuild the dataset without --log1p", path, tr);
+    }
+    if (st == PAT_OK) st = copy_rows(ds, split, x, y, path, err);
+    for (size_t i = 0; st == PAT_OK && i < y->rows; i++)
+        if (y->v[i] != 0.0f && y->v[i] != 1.0f) {
+            err->status = st = PAT_ERR_FORMAT;
+            snprintf(err->msg, sizeof err->msg, "%s: labels must be 0 or 1 to train or "
+                     "evaluate a classifier (found %g)", path, (double)y->v[i]);
+        }
+    if (st != PAT_OK) matrix_free(x), matrix_free(y);
+    pat_dataset_close(ds);
+    return st;
 }

@@ -117,6 +117,13 @@ enum pat_status pat_model_init_random(const struct pat_config *cfg, int with_hea
                                       unsigned long long seed, struct pat_model **out,
                                       struct pat_err *err);
 
+/* A copy of m that standardizes its inputs with the per-minute scaler
+ * mean (T), std (T) (stored as scaler/mean, scaler/std; std must be > 0),
+ * replacing any scaler m had. */
+enum pat_status pat_model_with_scaler(const struct pat_model *m, const float *mean,
+                                      const float *std, size_t T, struct pat_model **out,
+                                      struct pat_err *err);
+
 /* A copy of m with a new classification head, initialised as Keras does
  * (glorot_uniform kernels from `seed`, zero biases; pat-spec §3.3). For
  * fine-tuning an encoder-only file such as the released weights. */

@@ -290,6 +290,9 @@ size_t pat_model_tensor_find(const struct pat_model *m, const char *name) {
     return (size_t)-1;
 }
 
+static enum pat_status copy_tensors(struct pat_model *to, const struct pat_model *from,
+                                    const char *skip_prefix, struct pat_err *err);
+
 /* Keras glorot_uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)). */
 static void glorot_uniform(float *w, size_t fan_in, size_t fan_out, struct pat_rng *rng) {
     const float a = (float)sqrt(6.0 / (double)(fan_in + fan_out));
@@ -301,14 +304,7 @@ enum pat_status pat_model_with_new_head(const struct pat_model *m, unsigned long
     struct pat_model *h = NULL;
     enum pat_status st = pat_model_create(&m->cfg, 1, m->scaler_len, &h, err);
     if (st != PAT_OK) return st;
-    for (size_t i = 0; i < m->num_tensors; i++) { /* encoder, scaler */
-        size_t j = pat_model_tensor_find(h, m->tensors[i].name);
-        if (j != (size_t)-1 && strncmp(m->tensors[i].name, "head/", 5) != 0)
-            memcpy(h->params + h->tensors[j].offset, m->params + m->tensors[i].offset,
-                   m->tensors[i].numel * sizeof(float));
-    }
-    for (size_t i = 0; st == PAT_OK && i < m->num_meta; i++)
-        st = pat_model_meta_set(h, m->meta[i].key, m->meta[i].value, err);
+    st = copy_tensors(h, m, "head/", err); /* encoder, scaler, metadata */
     struct pat_rng rng;
     pat_rng_seed(&rng, seed);
     const size_t E = m->cfg.embed_dim;
@@ -356,5 +352,47 @@ enum pat_status pat_model_init_random(const struct pat_config *cfg, int with_hea
             for (size_t j = 0; j < t->numel; j++) w[j] = a * (2.0f * pat_rng_uniform(&rng) - 1.0f);
         } /* biases and beta stay 0 */
     }
+    return PAT_OK;
+}
+
+/* Copy every tensor of `from` that `to` has too, except names starting with
+ * `skip_prefix` (NULL: none), and all metadata. */
+static enum pat_status copy_tensors(struct pat_model *to, const struct pat_model *from,
+                                    const char *skip_prefix, struct pat_err *err) {
+    for (size_t i = 0; i < from->num_tensors; i++) {
+        const struct pat_tensor *t = &from->tensors[i];
+        size_t j = pat_model_tensor_find(to, t->name);
+        if (j == (size_t)-1 || to->tensors[j].numel != t->numel) continue;
+        if (skip_prefix && strncmp(t->name, skip_prefix, strlen(skip_prefix)) == 0) continue;
+        memcpy(to->params + to->tensors[j].offset, from->params + t->offset,
+               t->numel * sizeof(float));
+    }
+    enum pat_status st = PAT_OK;
+    for (size_t i = 0; st == PAT_OK && i < from->num_meta; i++)
+        st = pat_model_meta_set(to, from->meta[i].key, from->meta[i].value, err);
+    return st;
+}
+
+enum pat_status pat_model_with_scaler(const struct pat_model *m, const float *mean,
+                                      const float *std, size_t T, struct pat_model **out,
+                                      struct pat_err *err) {
+    *out = NULL;
+    if (T == 0 || T % m->cfg.patch_size != 0)
+        return pat_fail(err, PAT_ERR_USAGE, "scaler length %zu is not a multiple of the patch size %zu",
+                        T, m->cfg.patch_size);
+    for (size_t t = 0; t < T; t++)
+        if (!isfinite(mean[t]) || !(std[t] > 0) || !isfinite(std[t]))
+            return pat_fail(err, PAT_ERR_NUMERIC, "scaler minute %zu: mean %g, std %g", t + 1,
+                            (double)mean[t], (double)std[t]);
+    struct pat_model *s = NULL;
+    enum pat_status st = pat_model_create(&m->cfg, m->has_head, T, &s, err);
+    if (st == PAT_OK) st = copy_tensors(s, m, "scaler/", err);
+    if (st != PAT_OK) {
+        pat_model_free(s);
+        return st;
+    }
+    memcpy(s->params + (s->scaler_mean - s->params), mean, T * sizeof *mean);
+    memcpy(s->params + (s->scaler_std - s->params), std, T * sizeof *std);
+    *out = s;
     return PAT_OK;
 }

@@ -119,3 +119,16 @@ expect finetune_single_class 2 "single class" -- "$pat" finetune -m "$tmp/init.s
 if [ -e "$tmp/bad.safetensors" ]; then fail finetune_no_partial "output left behind"; else pass finetune_no_partial; fi
 expect init_encoder_only 0 "" -- "$pat" init --arch S --no-head -o "$tmp/enc.safetensors"
 expect eval_needs_head 2 "no classification head" -- "$pat" eval -m "$tmp/enc.safetensors" -i "$tmp/xte.csv" --labels "$tmp/yte.csv"
+
+# A dataset from pat data feeds finetune, eval and embed.
+expect data_synth 0 "" -- "$pat" data synth --kind depresjon -o "$tmp/syn" --n 16 --seed 4
+expect data_build 0 "" -- "$pat" data build --depresjon "$tmp/syn" -o "$tmp/d.patd" --length 144 \
+    --min-day-minutes 0 --val 0.25 --test 0.25 --seed 1 -q
+expect finetune_dataset 0 "test (evaluated once" -- "$pat" finetune -m "$tmp/init.safetensors" \
+    --data "$tmp/d.patd" -o "$tmp/ftd.safetensors" --epochs 2 --lr 1e-3 --batch-size 32 --patience 0
+expect finetune_dataset_scaler 0 "scaler         per-minute, 144 minutes" -- "$pat" info "$tmp/ftd.safetensors"
+expect eval_dataset 0 "ROC-AUC" -- "$pat" eval -m "$tmp/ftd.safetensors" -i "$tmp/d.patd" --split val
+"$pat" embed -q -m "$tmp/ftd.safetensors" -i "$tmp/d.patd" -o "$tmp/ed.csv"
+rows=$("$pat" data info "$tmp/d.patd" | awk '/^rows/ { print $2 }')
+if [ -n "$rows" ] && [ "$(wc -l <"$tmp/ed.csv")" -eq "$rows" ]; then pass embed_dataset_rows
+else fail embed_dataset_rows "expected $rows rows, got $(wc -l <"$tmp/ed.csv")"; fi
