@@ -11,10 +11,11 @@ static const struct {
 } commands[] = {
     {"info", cmd_info, "print a model's architecture, parameter counts and metadata"},
     {"init", cmd_init, "write a model with fresh Keras-initialised weights"},
-    {"convert", cmd_convert, "import Keras .h5 weights into safetensors"},
+    {"convert", cmd_convert, "import Keras .h5 weights into safetensors, or export back"},
     {"embed", cmd_embed, "write a 96-value embedding per input row"},
     {"predict", cmd_predict, "write a probability per input row (model with head)"},
     {"explain", cmd_explain, "write the last block's attention profile per input row"},
+    {"pretrain", cmd_pretrain, "pretrain an encoder as a masked autoencoder (pat-spec §3)"},
     {"finetune", cmd_finetune, "fine-tune on labelled sequences (full, probe, two-stage)"},
     {"eval", cmd_eval, "report ROC-AUC (with CI), PR-AUC, F1, MCC on labelled sequences"},
     {"data", cmd_data, "build, inspect and export datasets (Depresjon, CSV, NHANES)"},

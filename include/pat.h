@@ -105,7 +105,15 @@ enum pat_status pat_model_save(const struct pat_model *m, const char *path,
 enum pat_status pat_model_import_keras(const char *path, struct pat_model **out,
                                        struct pat_err *err);
 
-/* 1 when this build can read HDF5 files. */
+/* Write the model as a Keras-2 HDF5 weights file laid out like the released
+ * PAT-*_weights.h5 (pat-spec §2.8: the same dataset paths, shapes, root and
+ * group attributes), so Keras' load_weights and pat_model_import_keras read
+ * it; a head is written as layers dense_128 and output. Refused for a model
+ * with a scaler. Written to a temporary file beside `path`, then renamed. */
+enum pat_status pat_model_export_keras(const struct pat_model *m, const char *path,
+                                       struct pat_err *err);
+
+/* 1 when this build can read and write HDF5 files. */
 int pat_have_hdf5(void);
 
 void pat_model_free(struct pat_model *m); /* NULL-safe */

@@ -615,6 +615,159 @@ def write_csv(path, arr):
 
 
 # ----------------------------------------------------------------------------------------
+# Masked autoencoder (spec §3.3), for the pretraining fixtures (make_mae_fixtures.py)
+#
+# Parameters: the encoder of param_specs(cfg, head=False), then the MAE's own tensors,
+# named like the Keras H5 dataset paths without ':0' (Keras-2 variables created in a
+# layer's build() are named "{layer}/{weight}:0", stored at "{layer}/{variable name}"):
+#   mask_layer/mask_layer/mask_token (1,1,E); decoder_layer_1_transformer/decoder_layer_1_*
+#   (one block, same inner names as an encoder block); decoder_dense/decoder_dense/{kernel,bias}
+#   (E,P), (P,).
+
+MAE_DECODER_GROUP = "decoder_layer_1_transformer"
+MAE_DECODER_ATT = "decoder_layer_1_transformer/decoder_layer_1_attention"
+MAE_DECODER_PRE = "decoder_layer_1_transformer/decoder_layer_1"
+
+
+def mae_extra_specs(cfg):
+    """(name, shape) of the MAE's own tensors, in pat's order."""
+    E, K, F, H, P = cfg.embed_dim, cfg.key_dim, cfg.ff_dim, cfg.num_heads, cfg.patch_size
+    att, pre = MAE_DECODER_ATT, MAE_DECODER_PRE
+    specs = [("mask_layer/mask_layer/mask_token", (1, 1, E))]
+    for proj in ("query", "key", "value"):
+        specs += [(f"{att}/{proj}/kernel", (E, H, K)), (f"{att}/{proj}/bias", (H, K))]
+    specs += [(f"{att}/attention_output/kernel", (H, K, E)), (f"{att}/attention_output/bias", (E,)),
+              (f"{pre}_norm1/gamma", (E,)), (f"{pre}_norm1/beta", (E,)),
+              (f"{pre}_ff1/kernel", (E, F)), (f"{pre}_ff1/bias", (F,)),
+              (f"{pre}_ff2/kernel", (F, E)), (f"{pre}_ff2/bias", (E,)),
+              (f"{pre}_norm2/gamma", (E,)), (f"{pre}_norm2/beta", (E,)),
+              ("decoder_dense/decoder_dense/kernel", (E, P)), ("decoder_dense/decoder_dense/bias", (P,))]
+    return specs
+
+
+def mae_param_specs(cfg):
+    return param_specs(cfg, head=False) + mae_extra_specs(cfg)
+
+
+def mae_num_masked(num_patches, mask_ratio):
+    """M = tf.math.round(mask_ratio * N) in float32; tf.math.round rounds half to even."""
+    return int(np.rint(np.float32(mask_ratio) * np.float32(num_patches)))
+
+
+def named_block(p, att, pre, h, key_dim=KEY_DIM):
+    """The post-norm block of spec §2.4 with weights p[f"{att}/..."], p[f"{pre}_..."]."""
+    a, _ = multi_head_attention(
+        h, p[f"{att}/query/kernel"], p[f"{att}/query/bias"], p[f"{att}/key/kernel"],
+        p[f"{att}/key/bias"], p[f"{att}/value/kernel"], p[f"{att}/value/bias"],
+        p[f"{att}/attention_output/kernel"], p[f"{att}/attention_output/bias"], key_dim=key_dim)
+    out1 = layer_norm(h + a, p[f"{pre}_norm1/gamma"], p[f"{pre}_norm1/beta"])
+    ff = torch.relu(out1 @ p[f"{pre}_ff1/kernel"] + p[f"{pre}_ff1/bias"])
+    ff = ff @ p[f"{pre}_ff2/kernel"] + p[f"{pre}_ff2/bias"]
+    return layer_norm(out1 + ff, p[f"{pre}_norm2/gamma"], p[f"{pre}_norm2/beta"])
+
+
+class MAEReference:
+    """The MAE of spec §3.3 without dropout, on a dict of numpy arrays (mae_param_specs).
+
+    forward(x, perm, mask_ratio, unshuffle, loss) follows the notebook's layers:
+    embed all N patches -> gather the visible ones perm[M:] (+ their PE) -> encoder blocks
+    -> concat([encoded, M mask tokens]) -> unshuffle -> + PE (all N) -> decoder block ->
+    2 * tanh(Dense(P, activation='tanh')) -> (B, T) -> loss.
+      unshuffle="faithful": the original UnshuffleLayer, inv = scatter(perm -> range(N)),
+        dec = gather(dec_in, inv) (dec_in lists the encoded tokens first although perm lists
+        the masked patches first);
+      unshuffle="corrected": dec_in gathered with the inverse of concat(visible, masked),
+        so every encoded token returns to its own patch position.
+      loss="all": mean over every minute of (x - out)^2; loss="masked": mean over the
+        minutes m with m // P in perm[:M] (what the original's option meant to compute).
+    """
+
+    def __init__(self, weights, cfg, dtype=torch.float64, requires_grad=False):
+        enc = OrderedDict((n, weights[n]) for n, _ in param_specs(cfg, head=False))
+        self.encoder = PATReference(enc, cfg, dtype=dtype, requires_grad=requires_grad)
+        self.cfg, self.dtype = cfg, dtype
+        self.params = OrderedDict(self.encoder.params)
+        for name, shape in mae_extra_specs(cfg):
+            w = np.asarray(weights[name])
+            if tuple(w.shape) != tuple(shape):
+                raise ValueError(f"tensor {name}: shape {w.shape}, expected {shape}")
+            self.params[name] = torch.tensor(w, dtype=dtype, requires_grad=requires_grad)
+
+    def forward(self, x, perm, mask_ratio, unshuffle="corrected", loss="all"):
+        cfg, p = self.cfg, self.params
+        B, T = x.shape
+        N, E, P = T // cfg.patch_size, cfg.embed_dim, cfg.patch_size
+        M = mae_num_masked(N, mask_ratio)
+        perm = torch.as_tensor(np.asarray(perm, dtype=np.int64))
+        masked, visible = perm[:M], perm[M:]
+        pe = self.encoder.pe(N)
+        h = self.encoder.patch_embed(x)[:, visible] + pe[visible]
+        for i in range(1, cfg.num_layers + 1):
+            h, _ = self.encoder.block(h, i)
+        mask_tokens = p["mask_layer/mask_layer/mask_token"].expand(B, M, E)
+        dec_in = torch.cat([h, mask_tokens], dim=1)
+        if unshuffle == "faithful":
+            order = perm                                   # the original's index list
+        elif unshuffle == "corrected":
+            order = torch.cat([visible, masked])           # the order dec_in really has
+        else:
+            raise ValueError(unshuffle)
+        inv = torch.empty(N, dtype=torch.int64)
+        inv[order] = torch.arange(N)                       # scatter_nd(order, range(N))
+        dec = dec_in[:, inv] + pe
+        y = named_block(p, MAE_DECODER_ATT, MAE_DECODER_PRE, dec, key_dim=cfg.key_dim)
+        u = y @ p["decoder_dense/decoder_dense/kernel"] + p["decoder_dense/decoder_dense/bias"]
+        out = (2.0 * torch.tanh(torch.tanh(u))).reshape(B, T)
+        if loss == "all":
+            value = ((x - out) ** 2).mean()
+        elif loss == "masked":
+            sel = torch.zeros(N, dtype=torch.bool)
+            sel[masked] = True
+            sel = sel.repeat_interleave(P)                 # minute m belongs to patch m // P
+            value = ((x - out)[:, sel] ** 2).mean()
+        else:
+            raise ValueError(loss)
+        return {"output": out, "loss": value, "M": M}
+
+
+def keras_h5_describe(path):
+    """Canonical text of a Keras H5 file's layout, values of datasets excluded: every
+    object (group or dataset: dtype, shape, storage layout, filters) and every attribute
+    (type class, string kind, dataspace, value), sorted. Two files with equal
+    descriptions are laid out alike."""
+    import h5py
+    lines = []
+
+    def attr_lines(name, obj):
+        for k in obj.attrs:
+            a = obj.attrs.get_id(k)
+            t, sp = a.get_type(), a.get_space()
+            kind = f"class={t.get_class()} size={'var' if t.get_class() == h5py.h5t.STRING and t.is_variable_str() else t.get_size()}"
+            if t.get_class() == h5py.h5t.STRING:
+                kind += f" cset={t.get_cset()} pad={t.get_strpad()}"
+            val = obj.attrs[k]
+            if isinstance(val, np.ndarray):
+                val = [v.decode() if isinstance(v, bytes) else str(v) for v in val.ravel().tolist()]
+            elif isinstance(val, bytes):
+                val = val.decode()
+            lines.append(f"attr /{name} {k} {kind} space={sp.get_simple_extent_type()}:{sp.shape} value={val!r}")
+
+    with h5py.File(path, "r") as f:
+        attr_lines("", f)
+
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                dcpl = obj.id.get_create_plist()
+                lines.append(f"dataset /{name} dtype={obj.dtype.str} shape={obj.shape} "
+                             f"layout={dcpl.get_layout()} filters={dcpl.get_nfilters()}")
+            else:
+                lines.append(f"group /{name}")
+            attr_lines(name, obj)
+        f.visititems(visit)
+    return sorted(lines)
+
+
+# ----------------------------------------------------------------------------------------
 # Self-tests
 
 def _np_layer_norm(z, eps=LN_EPS):

@@ -1,0 +1,319 @@
+/* pretrain.c - masked-autoencoder pretraining loop (see pretrain.h):
+ * batches with shared mask permutations, Keras Adam, validation,
+ * ReduceLROnPlateau and early stopping on validation loss. ref: pat-spec §3.2 */
+#include "pretrain.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pretrain_run.h"
+#include "util.h"
+
+/* ---- parameters ------------------------------------------------------------------ */
+
+void pat_pretrain_default_params(const struct pat_config *cfg, struct pat_pretrain_params *p) {
+    memset(p, 0, sizeof *p);
+    p->mask_ratio = 0.90f; /* ref: pat-spec §3.1 */
+    p->mask_group = 0;
+    p->unshuffle = PAT_UNSHUFFLE_CORRECTED;
+    p->loss = PAT_MAE_LOSS_ALL;
+    p->optimizer = PAT_OPTIM_ADAM_KERAS;
+    p->epochs = 10000, p->batch_size = 128, p->seed = 1; /* ref: pat-spec §3.2 */
+    p->dropout = 0.1f;
+    p->shuffle = 1;
+    p->plateau_factor = 0.5;
+    if (cfg->num_layers >= 8) { /* huge */
+        p->lr = 1e-5, p->patience = 500, p->plateau_patience = 100, p->plateau_min_lr = 1e-6;
+    } else if (cfg->num_layers >= 4) { /* L */
+        p->lr = 1e-4, p->patience = 500, p->plateau_patience = 100, p->plateau_min_lr = 1e-5;
+    } else { /* S, M */
+        p->lr = 1e-3, p->patience = 250, p->plateau_patience = 75, p->plateau_min_lr = 1e-4;
+    }
+}
+
+size_t pat_pretrain_val_rows(size_t n, double fraction) {
+    if (!(fraction > 0.0)) return 0;
+    if (fraction >= 1.0) return n;
+    /* Keras train_validation_split: split_at = int(floor(n * (1.0 - fraction))) */
+    return n - (size_t)floor((double)n * (1.0 - fraction));
+}
+
+void pat_pretrain_result_free(struct pat_pretrain_result *r) {
+    if (!r) return;
+    free(r->history);
+    memset(r, 0, sizeof *r);
+}
+
+static enum pat_status check_inputs(const struct pat_pretrain_params *p,
+                                    const struct pat_pretrain_data *tr,
+                                    const struct pat_pretrain_data *va, struct pat_err *err) {
+    if (!tr->n || !va->n) return pat_fail(err, PAT_ERR_USAGE, "empty training or validation set");
+    if (tr->T != va->T)
+        return pat_fail(err, PAT_ERR_USAGE, "training sequences have %zu minutes, validation %zu",
+                        tr->T, va->T);
+    if (!tr->mean != !tr->std || !va->mean != !va->std)
+        return pat_fail(err, PAT_ERR_USAGE, "give both a scaler mean and std, or neither");
+    if (p->batch_size < 1 || p->epochs < 1)
+        return pat_fail(err, PAT_ERR_USAGE, "batch size and epochs must be at least 1");
+    if (!(p->lr >= 0) || !(p->dropout >= 0 && p->dropout < 1) || !(p->clip_norm >= 0))
+        return pat_fail(err, PAT_ERR_USAGE,
+                        "the learning rate must be >= 0, dropout in [0, 1), clipping >= 0");
+    if (p->plateau_patience && !(p->plateau_factor > 0 && p->plateau_factor < 1))
+        return pat_fail(err, PAT_ERR_USAGE, "the plateau factor must be in (0, 1)");
+    return PAT_OK;
+}
+
+/* ---- randomness without hidden streams ---------------------------------------------- */
+
+enum { SALT_ORDER = 1, SALT_MASK = 2, SALT_DROPOUT = 3, SALT_VAL_MASK = 4 };
+
+static uint64_t mix(uint64_t a, uint64_t b) {
+    uint64_t z = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void seed3(struct pat_rng *rng, uint64_t seed, uint64_t salt, uint64_t a, uint64_t b) {
+    pat_rng_seed(rng, mix(mix(mix(seed, salt), a), b));
+}
+
+/* Batch order of an epoch: file order, or a seeded Fisher-Yates shuffle. */
+static void epoch_order(const struct pretrain_run *r) {
+    const size_t n = r->train->n;
+    for (size_t i = 0; i < n; i++) r->order[i] = i;
+    if (!r->p->shuffle) return;
+    struct pat_rng rng;
+    seed3(&rng, r->p->seed, SALT_ORDER, r->epoch, 0);
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(pat_rng_u64(&rng) % i), t = r->order[i - 1];
+        r->order[i - 1] = r->order[j];
+        r->order[j] = t;
+    }
+}
+
+/* When sequence k of a batch starts a new mask group, draw the group's
+ * permutation perm (N), seeded by (salt, batch key, group). */
+static void group_perm(const struct pat_pretrain_params *p, size_t *perm, size_t N,
+                       uint64_t salt, uint64_t key, size_t k) {
+    const size_t g = p->mask_group;
+    if (g == 0 ? k != 0 : k % g != 0) return;
+    struct pat_rng rng;
+    seed3(&rng, p->seed, salt, key, g == 0 ? 0 : k / g);
+    pat_mae_permutation(perm, N, &rng);
+}
+
+/* ---- steps ------------------------------------------------------------------------ */
+
+static struct pat_mae_opts mae_opts(const struct pat_pretrain_params *p, int training) {
+    return (struct pat_mae_opts){p->unshuffle, p->loss, training ? p->dropout : 0.0f};
+}
+
+/* One optimizer step on the batch order[b0, b1); *loss = the batch mean. */
+static enum pat_status train_batch(struct pretrain_run *r, size_t b0, size_t b1, double *loss,
+                                   double *norm, struct pat_err *err) {
+    const struct pat_pretrain_data *d = r->train;
+    const struct pat_mae_opts o = mae_opts(r->p, 1);
+    const size_t bsz = b1 - b0;
+    memset(r->grads, 0, r->mae->num_params * sizeof *r->grads);
+    *loss = 0.0;
+    for (size_t i = b0; i < b1; i++) {
+        group_perm(r->p, r->perm, d->T / r->mae->cfg.patch_size, SALT_MASK, r->opt.step, i - b0);
+        struct pat_rng rng;
+        seed3(&rng, r->p->seed, SALT_DROPOUT, r->opt.step, i - b0);
+        double l;
+        enum pat_status st = pat_mae_forward(r->ws, r->mae, d->rows[r->order[i]], d->mean, d->std,
+                                             r->perm, &o, &rng, &l, err);
+        if (st == PAT_OK) st = pat_mae_backward(r->ws, r->mae, 1.0f / (float)bsz, r->grads, err);
+        if (st != PAT_OK) return st;
+        *loss += l / (double)bsz;
+    }
+    *norm = r->p->clip_norm > 0 ? pat_clip_grad_norm(r->grads, r->mae->num_params, r->p->clip_norm)
+                                : pat_grad_norm(r->grads, r->mae->num_params);
+    if (!isfinite(*norm) || !isfinite(*loss))
+        return pat_fail(err, PAT_ERR_NUMERIC,
+                        "non-finite loss or gradient at epoch %zu, step %llu: lower the "
+                        "learning rate", r->epoch + 1, (unsigned long long)r->opt.step + 1);
+    struct pat_param_group g = {0, r->mae->num_params, (float)r->lr, (float)r->p->weight_decay, 0};
+    return pat_optim_step(&r->opt, r->mae->params, r->grads, &g, 1, err);
+}
+
+/* Mean loss over d with the fixed validation masks, dropout off; perm (N)
+ * is scratch. */
+static enum pat_status validate(const struct pat_mae *mae, const struct pat_pretrain_params *p,
+                                struct pat_mae_ws *ws, size_t *perm,
+                                const struct pat_pretrain_data *d, double *loss,
+                                struct pat_err *err) {
+    const struct pat_mae_opts o = mae_opts(p, 0);
+    const size_t bs = p->batch_size, N = d->T / mae->cfg.patch_size;
+    double sum = 0.0;
+    for (size_t i = 0; i < d->n; i++) {
+        group_perm(p, perm, N, SALT_VAL_MASK, i / bs, i % bs);
+        double l;
+        enum pat_status st = pat_mae_forward(ws, mae, d->rows[i], d->mean, d->std, perm, &o, NULL,
+                                             &l, err);
+        if (st != PAT_OK) return st;
+        sum += l;
+    }
+    *loss = sum / (double)d->n;
+    return isfinite(*loss) ? PAT_OK
+                           : pat_fail(err, PAT_ERR_NUMERIC, "non-finite validation loss");
+}
+
+/* ---- epochs ----------------------------------------------------------------------- */
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static enum pat_status append_log(struct pat_pretrain_result *res,
+                                  const struct pat_pretrain_log *entry, struct pat_err *err) {
+    struct pat_pretrain_log *h = realloc(res->history, (res->num_epochs + 1) * sizeof *h);
+    if (!h) return pat_fail(err, PAT_ERR_NOMEM, "out of memory for the training history");
+    res->history = h;
+    res->history[res->num_epochs++] = *entry;
+    return PAT_OK;
+}
+
+/* Train over the epoch's batches into entry (loss, norm, speed). */
+static enum pat_status train_epoch(struct pretrain_run *r, struct pat_pretrain_log *entry,
+                                   struct pat_err *err) {
+    const double t0 = now_seconds();
+    double loss_sum = 0.0, norm_sum = 0.0;
+    size_t steps = 0;
+    epoch_order(r);
+    for (size_t b0 = 0; b0 < r->train->n; b0 += r->p->batch_size, steps++) {
+        size_t b1 = b0 + r->p->batch_size < r->train->n ? b0 + r->p->batch_size : r->train->n;
+        double loss, norm;
+        enum pat_status st = train_batch(r, b0, b1, &loss, &norm, err);
+        if (st != PAT_OK) return st;
+        loss_sum += loss * (double)(b1 - b0);
+        norm_sum += norm;
+    }
+    const double t = now_seconds() - t0;
+    entry->train_loss = loss_sum / (double)r->train->n;
+    entry->grad_norm = norm_sum / (double)steps;
+    entry->seq_per_s = t > 0 ? (double)r->train->n / t : 0.0;
+    return PAT_OK;
+}
+
+/* Train, validate and decide one epoch; *stop is set by early stopping. */
+static enum pat_status run_epoch(struct pretrain_run *r, int *stop, struct pat_err *err) {
+    struct pat_pretrain_log entry = {.epoch = r->epoch + 1, .epochs = r->p->epochs, .lr = r->lr};
+    const double t0 = now_seconds();
+    enum pat_status st = train_epoch(r, &entry, err);
+    if (st == PAT_OK) st = validate(r->mae, r->p, r->ws, r->perm, r->val, &entry.val_loss, err);
+    if (st != PAT_OK) return st;
+    int flags = pat_early_stopping_update(&r->es, entry.val_loss);
+    entry.improved = (flags & PAT_ES_IMPROVED) != 0;
+    if (entry.improved) memcpy(r->best, r->mae->params, r->mae->num_params * sizeof *r->best);
+    *stop = r->p->patience > 0 && (flags & PAT_ES_STOP);
+    if (r->p->plateau_patience) pat_plateau_update(&r->plateau, &r->lr, entry.val_loss);
+    r->epoch++;
+    entry.seconds = now_seconds() - t0;
+    st = append_log(r->res, &entry, err);
+    if (st == PAT_OK && r->p->checkpoint_path)
+        st = pretrain_checkpoint_save(r, r->p->checkpoint_path, err);
+    if (st == PAT_OK && r->p->on_epoch) r->p->on_epoch(&entry, r->p->user);
+    return st;
+}
+
+/* Epochs from r->epoch to the end or an early stop, then restore the best. */
+static enum pat_status run_epochs(struct pretrain_run *r, struct pat_err *err) {
+    int stop = r->p->patience > 0 && r->es.stopped; /* a resumed run may have stopped */
+    while (!stop && r->epoch < r->p->epochs) {
+        enum pat_status st = run_epoch(r, &stop, err);
+        if (st != PAT_OK) return st;
+    }
+    memcpy(r->mae->params, r->best, r->mae->num_params * sizeof *r->best);
+    r->res->best_epoch = r->es.best_epoch + 1;
+    r->res->best_val_loss = r->es.best;
+    r->res->stopped_early = r->p->patience > 0 && r->es.stopped;
+    return PAT_OK;
+}
+
+/* ---- run lifetime ---------------------------------------------------------------- */
+
+static void run_free(struct pretrain_run *r) {
+    pat_optim_free(&r->opt);
+    pat_mae_ws_free(r->ws);
+    free(r->grads), free(r->best), free(r->order), free(r->perm);
+}
+
+static enum pat_status run_init(struct pretrain_run *r, struct pat_mae *mae,
+                                const struct pat_pretrain_params *p,
+                                const struct pat_pretrain_data *tr,
+                                const struct pat_pretrain_data *va,
+                                struct pat_pretrain_result *res, struct pat_err *err) {
+    memset(r, 0, sizeof *r);
+    memset(res, 0, sizeof *res);
+    r->mae = mae, r->p = p, r->train = tr, r->val = va, r->res = res;
+    enum pat_status st = check_inputs(p, tr, va, err);
+    if (st == PAT_OK) st = pat_mae_ws_init(&r->ws, mae, tr->T, p->mask_ratio, err);
+    if (st == PAT_OK) st = pat_optim_init(&r->opt, p->optimizer, mae->num_params, err);
+    if (st != PAT_OK) return st;
+    const size_t n = mae->num_params;
+    r->grads = pat_calloc(n, sizeof(float)), r->best = pat_calloc(n, sizeof(float));
+    r->order = pat_calloc(tr->n, sizeof(size_t));
+    r->perm = pat_calloc(tr->T / mae->cfg.patch_size, sizeof(size_t));
+    if (!r->grads || !r->best || !r->order || !r->perm)
+        return pat_fail(err, PAT_ERR_NOMEM, "out of memory for the pretraining state");
+    memcpy(r->best, mae->params, n * sizeof *r->best); /* until an epoch improves */
+    r->lr = p->lr;
+    size_t patience = p->patience ? p->patience : (size_t)-1;
+    pat_early_stopping_init(&r->es, PAT_MONITOR_MIN, patience, 0.0);
+    pat_plateau_init(&r->plateau, PAT_MONITOR_MIN, p->plateau_factor, p->plateau_patience,
+                     p->plateau_min_lr);
+    return PAT_OK;
+}
+
+enum pat_status pat_pretrain(struct pat_mae *mae, const struct pat_pretrain_params *p,
+                             const struct pat_pretrain_data *train,
+                             const struct pat_pretrain_data *val,
+                             struct pat_pretrain_result *result, struct pat_err *err) {
+    struct pretrain_run r;
+    const double t0 = now_seconds();
+    enum pat_status st = run_init(&r, mae, p, train, val, result, err);
+    if (st == PAT_OK) st = run_epochs(&r, err);
+    result->seconds = now_seconds() - t0;
+    run_free(&r);
+    return st;
+}
+
+enum pat_status pat_pretrain_resume(struct pat_mae *mae, const char *checkpoint,
+                                    const struct pat_pretrain_params *p,
+                                    const struct pat_pretrain_data *train,
+                                    const struct pat_pretrain_data *val,
+                                    struct pat_pretrain_result *result, struct pat_err *err) {
+    struct pretrain_run r;
+    const double t0 = now_seconds();
+    enum pat_status st = run_init(&r, mae, p, train, val, result, err);
+    if (st == PAT_OK) st = pretrain_checkpoint_load(&r, checkpoint, err);
+    if (st == PAT_OK) {
+        result->resumed_from_epoch = result->num_epochs;
+        st = run_epochs(&r, err);
+    }
+    result->seconds = now_seconds() - t0;
+    run_free(&r);
+    return st;
+}
+
+enum pat_status pat_pretrain_evaluate(const struct pat_mae *mae,
+                                      const struct pat_pretrain_params *p,
+                                      const struct pat_pretrain_data *d, double *loss,
+                                      struct pat_err *err) {
+    if (!d->n || d->T % mae->cfg.patch_size != 0 || !d->mean != !d->std || p->batch_size < 1)
+        return pat_fail(err, PAT_ERR_USAGE, "nothing to evaluate, or a bad length or scaler");
+    struct pat_mae_ws *ws = NULL;
+    size_t *perm = pat_calloc(d->T / mae->cfg.patch_size, sizeof *perm);
+    enum pat_status st = perm ? pat_mae_ws_init(&ws, mae, d->T, p->mask_ratio, err)
+                              : pat_fail(err, PAT_ERR_NOMEM, "out of memory");
+    if (st == PAT_OK) st = validate(mae, p, ws, perm, d, loss, err);
+    pat_mae_ws_free(ws);
+    free(perm);
+    return st;
+}

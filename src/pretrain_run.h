@@ -1,0 +1,38 @@
+/* pretrain_run.h - the state of one pretraining run, shared by the epoch
+ * loop (pretrain.c) and checkpoints (pretrain_ckpt.c). Internal. */
+#ifndef PAT_PRETRAIN_RUN_H
+#define PAT_PRETRAIN_RUN_H
+
+#include "mae.h"
+#include "optim.h"
+#include "pretrain.h"
+
+struct pretrain_run {
+    struct pat_mae *mae;
+    const struct pat_pretrain_params *p;
+    const struct pat_pretrain_data *train, *val;
+    struct pat_pretrain_result *res;
+    struct pat_optim opt;
+    struct pat_mae_ws *ws;
+    float *grads;        /* num_params */
+    float *best;         /* num_params: weights of the best epoch */
+    size_t *order;       /* (train n) batch order of the epoch */
+    size_t *perm;        /* (N) mask permutation of the current group */
+    struct pat_early_stopping es;
+    struct pat_plateau plateau;
+    double lr;           /* current learning rate (plateau reductions applied) */
+    size_t epoch;        /* epochs done */
+};
+
+/* Fingerprint of everything that must match to resume into buf. */
+void pretrain_fingerprint(const struct pretrain_run *r, char *buf, size_t len);
+
+/* Write the run's state after an epoch (atomic). */
+enum pat_status pretrain_checkpoint_save(const struct pretrain_run *r, const char *path,
+                                         struct pat_err *err);
+
+/* Load a checkpoint into an initialised run (buffers allocated). */
+enum pat_status pretrain_checkpoint_load(struct pretrain_run *r, const char *path,
+                                         struct pat_err *err);
+
+#endif /* PAT_PRETRAIN_RUN_H */
