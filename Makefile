@@ -5,7 +5,11 @@
 #   make NO_OMP=1   build without OpenMP
 #   make NO_HDF5=1  build without Keras HDF5 import
 #   make NO_READSTAT=1  build without NHANES SAS XPORT input (libreadstat)
-#   make asan       run the tests under AddressSanitizer + UBSan
+#   make asan       run the tests under AddressSanitizer + UBSan (+ LeakSanitizer)
+#   make fuzz-smoke 30 s of each libFuzzer harness (clang-14; tests/fuzz/README.md)
+#   make fuzz FUZZ_TIME=600  fuzz each harness longer, keeping found inputs
+#   make bench      speed against the PyTorch reference and OpenBLAS (QUICK=1: ~2 min)
+#   make NO_BLAS=1  build the benchmarks without OpenBLAS (no sgemm reference rate)
 
 CC ?= cc
 OPT ?= -O2
@@ -58,6 +62,18 @@ ifneq ($(NO_READSTAT),1)
   endif
 endif
 
+# OpenBLAS: only bench/ links it, for the machine's sgemm rate (pat's own
+# tiles beat it on the model's shapes: docs/benchmarks.md).
+ifneq ($(NO_BLAS),1)
+  ifeq ($(shell pkg-config --exists openblas && echo yes),yes)
+    BLAS_CFLAGS := $(shell pkg-config --cflags openblas) -DPAT_HAVE_BLAS
+    BLAS_LIBS := $(shell pkg-config --libs openblas)
+    $(info ✓ OpenBLAS (benchmarks' sgemm reference))
+  else
+    $(info ✗ OpenBLAS not found: make bench has no sgemm reference (apt-get install libopenblas-dev))
+  endif
+endif
+
 LIB_SRC := $(wildcard src/*.c src/io/*.c src/data/*.c src/report/*.c src/baseline/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(wildcard cli/*.c)
@@ -65,6 +81,10 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_COMMON := $(BUILD)/tests/check.o
+# Depresjon benchmark driver and week-explanation chart (bench/depresjon/)
+DJ_SRC := $(filter-out bench/depresjon/week_svg.c,$(wildcard bench/depresjon/*.c))
+DJ_OBJ := $(DJ_SRC:%.c=$(BUILD)/%.o)
+DJ_BIN := $(BUILD)/bench/depresjon/depresjon $(BUILD)/bench/depresjon/week_svg
 
 .PHONY: all test fixtures clean asan
 all: $(BUILD)/pat $(BUILD)/libpat.a
@@ -73,7 +93,8 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h cli/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
 	@$(CC) $(CFLAGS) $(if $(findstring keras_h5,$<),$(HDF5_CFLAGS)) \
-	    $(if $(filter src/io/xpt.c,$<),$(READSTAT_CFLAGS)) -c $< -o $@
+	    $(if $(filter src/io/xpt.c,$<),$(READSTAT_CFLAGS)) \
+	    $(if $(filter bench/%,$<),$(BLAS_CFLAGS)) -c $< -o $@
 
 $(BUILD)/libpat.a: $(LIB_OBJ)
 	@rm -f $@
@@ -98,19 +119,86 @@ $(BUILD)/fixtures/%: tests/fixtures/%
 	@cp $< $@
 fixtures: $(FIXTURES)
 
-test: all $(TEST_BIN) fixtures
+test: all $(TEST_BIN) fixtures $(DJ_BIN)
 	@PAT_FIXTURES=$(BUILD)/fixtures sh tests/run.sh $(BUILD)
 
+# UBSan findings are fatal (halt_on_error); LeakSanitizer is on (ASan's
+# default on Linux): a leak fails the test binary or the pat command run.
+# Crash-safety trials are fewer here (PAT_CRASH_TRIALS, default 20 in make
+# test) and test_reference uses day-long inputs only (PAT_TEST_QUICK=1).
 asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+	PAT_CRASH_TRIALS=$${PAT_CRASH_TRIALS:-4} PAT_TEST_QUICK=$${PAT_TEST_QUICK:-1} \
+	$(MAKE) BUILD=build-asan OPT="-O2 -fsanitize=address,undefined -fno-omit-frame-pointer" \
 	        EXTRA_LDFLAGS="-fsanitize=address,undefined" test
 
-clean:
-	rm -rf build build-asan
+# libFuzzer harnesses (tests/fuzz/README.md): clang-14 and libclang-rt-14-dev.
+# The library is rebuilt in build-fuzz with ASan + UBSan (UBSan fatal) and
+# fuzzer coverage; each harness runs on a scratch copy of its seed corpus.
+FUZZ_CC ?= clang-14
+FUZZ_NAMES := safetensors keras_h5 csv xpt dataset
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TIME ?= 30
+FUZZ_ARGS ?=
+# libhdf5 (not instrumented) sizes its metadata-cache buffers from the file;
+# an absurd size must fail as malloc returning NULL does outside ASan, and
+# its own bugs are suppressed (tests/fuzz/hdf5.*.supp, docs/security.md).
+FUZZ_ENV_keras_h5 := ASAN_OPTIONS=allocator_may_return_null=1:suppressions=tests/fuzz/hdf5.asan.supp \
+    LSAN_OPTIONS=suppressions=tests/fuzz/hdf5.lsan.supp
+# -runs caps it at a prefix of the seed-1 sequence known to stay clear of
+# libhdf5's own crashes (a 30 s smoke run must not fail at random).
+FUZZ_ARGS_keras_h5 := -malloc_limit_mb=16384 -runs=20000
+FUZZ_SEED ?= 1
+.PHONY: fuzz fuzz-build fuzz-bins fuzz-smoke $(FUZZ_NAMES:%=fuzz-run-%)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(BUILD)/libpat.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(HDF5_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libpat.a $(LDLIBS)
+fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+fuzz-build:
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) NO_OMP=1 \
+	        OPT="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	        EXTRA_LDFLAGS="$(FUZZ_SAN)" fuzz-bins
+$(FUZZ_NAMES:%=fuzz-run-%): fuzz-run-%: fuzz-build
+	@rm -rf build-fuzz/corpus/$* && mkdir -p build-fuzz/corpus/$* build-fuzz/artifacts/$*
+	@$(FUZZ_ENV_$*) build-fuzz/fuzz/fuzz_$* -max_total_time=$(FUZZ_TIME) -timeout=20 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -seed=$(FUZZ_SEED) -artifact_prefix=build-fuzz/artifacts/$*/ \
+	    $(FUZZ_ARGS_$*) $(FUZZ_ARGS) \
+	    build-fuzz/corpus/$* tests/fuzz/corpus/$* 2>build-fuzz/fuzz-$*.log \
+	    || { tail -n 60 build-fuzz/fuzz-$*.log; exit 1; }
+	@printf 'fuzz %s: ' $*; grep -E '^Done' build-fuzz/fuzz-$*.log
+fuzz-smoke: $(FUZZ_NAMES:%=fuzz-run-%)
+fuzz: fuzz-smoke
 
-# The main job on generated data: import weights, embed, predict, explain.
+clean:
+	rm -rf build build-asan build-fuzz
+
+# Benchmarks (bench/, docs/benchmarks.md); the reference side needs
+# Debian's python3-torch at /usr/bin/python3.
+$(BUILD)/bench/bench_job: $(BUILD)/bench/bench_job.o $(BUILD)/libpat.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libpat.a $(LDLIBS) $(BLAS_LIBS)
+
+.PHONY: bench
+bench: $(BUILD)/pat $(BUILD)/bench/bench_job
+	/usr/bin/python3 bench/bench.py --build $(BUILD) --threads $(or $(THREADS),2) \
+	    $(if $(filter 1,$(QUICK)),--quick)
+
+# Depresjon: the benchmark driver and the week-explanation chart
+# (bench/depresjon/, docs/results-depresjon.md).
+$(DJ_OBJ): bench/depresjon/dj.h
+$(BUILD)/bench/depresjon/depresjon: $(DJ_OBJ) $(BUILD)/libpat.a
+	$(CC) $(LDFLAGS) -o $@ $(DJ_OBJ) $(BUILD)/libpat.a $(LDLIBS)
+$(BUILD)/bench/depresjon/week_svg: $(BUILD)/bench/depresjon/week_svg.o $(BUILD)/libpat.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libpat.a $(LDLIBS)
+
+# Real data end to end: raw CSVs -> results table (about 40 min on 2 cores).
+.PHONY: bench-depresjon
+bench-depresjon: all $(DJ_BIN)
+	sh bench/depresjon/run.sh $(BUILD)
+
+# The main job: the shipped Depresjon demo model on a generated week
+# (and on a real participant when ../shared/data/depresjon exists).
 .PHONY: demo
-demo: all fixtures
+demo: all $(DJ_BIN)
 	sh scripts/demo.sh $(BUILD)
 
 # Keep objects between runs (they are intermediates of the test binaries).

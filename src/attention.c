@@ -1,13 +1,38 @@
 /* attention.c - multi-head attention core, forward and backward (see
- * attention.h). Inner loops run over contiguous memory and are written as
- * axpys so the compiler vectorizes them without reassociating sums. */
+ * attention.h).
+ *
+ * Forward, per (head h, tile of PAT_ATT_TILE queries), over tiles of
+ * KEY_TILE keys (flash attention):
+ *     S = q·k^T                      pat_matmul, (rows, KEY_TILE)
+ *     m' = max(m, rowmax S);  P = exp(S - m');  l = l·exp(m - m') + rowsum P
+ *     o = o·exp(m - m') + P·v        pat_matmul, (rows, K)
+ * and at the end ctx = o / l, lse = m + log l. The explanation sums need the
+ * final m and l, so they take a second pass over the key tiles.
+ *
+ * Backward (a = softmax(s), ctx = a·v, D[t] = dctx[t]·ctx[t]):
+ *     ds[t,j] = a[t,j] (dctx[t]·v[j] − D[t])
+ *     dq[t] = sum_j ds[t,j] k[j],  dk[j] = sum_t ds[t,j] q[t],  dv[j] = sum_t a[t,j] dctx[t]
+ * per (head, group of KEY_GROUP keys), over tiles of KEY_TILE queries, with
+ * a recomputed from lse: five products per tile (s, dp, dv, dk, dq). A job
+ * owns its keys' dk and dv; dq gets one partial sum per key group, added in
+ * group order at the end, so no two threads ever add into the same element.
+ *
+ * The element-wise steps (max, exp, sums) are PAT_INLINE and each job is
+ * compiled once per instruction set (gemm.h); row sums use LANES partial
+ * sums in a fixed order, the same on every path.
+ */
 #include "attention.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "util.h"
+
+#define KEY_TILE 128 /* keys (forward) or queries (backward) per inner step */
+#define LANES 16    /* partial sums of a row reduction */
 
 size_t pat_attention_tiles(size_t N) { return (N + PAT_ATT_TILE - 1) / PAT_ATT_TILE; }
 
@@ -34,6 +59,385 @@ void pat_heads_merge(float *dst, const float *src, size_t N, size_t H, size_t K)
             memcpy(dst + ((size_t)t * H + h) * K, src + (h * N + (size_t)t) * K,
                    K * sizeof *dst);
 }
+
+/* ---- element-wise steps ------------------------------------------------------ */
+
+/* a * b + c, in one rounding when fused (the AVX paths), else in two. */
+PAT_INLINE float madd(float a, float b, float c, int fused) {
+    return fused ? fmaf(a, b, c) : a * b + c;
+}
+
+/* exp(x) for x <= 88 (Cephes expf): x = n ln2 + r, |r| <= ln2/2, exp(r) by a
+ * degree-6 polynomial, 2^n through the exponent bits. Arguments below
+ * -87.34 (= log FLT_MIN) are clamped there, by an unsigned comparison of the
+ * bit patterns (for x <= 0 they grow with |x|), which GCC vectorizes where a
+ * float comparison would stay a branch. */
+PAT_INLINE float exp_nonpos(float x, int fused) {
+    const float lo = -87.3365447f;
+    uint32_t xb, lob;
+    memcpy(&xb, &x, sizeof xb);
+    memcpy(&lob, &lo, sizeof lob);
+    xb = xb < lob ? xb : lob;
+    memcpy(&x, &xb, sizeof x);
+    const float n = madd(x, 1.44269504088896341f, 12582912.0f, fused) - 12582912.0f; /* round */
+    float r = madd(n, -0.693359375f, x, fused);
+    r = madd(n, 2.12194440e-4f, r, fused);
+    float p = 1.9875691500e-4f;
+    p = madd(p, r, 1.3981999507e-3f, fused);
+    p = madd(p, r, 8.3334519073e-3f, fused);
+    p = madd(p, r, 4.1665795894e-2f, fused);
+    p = madd(p, r, 1.6666665459e-1f, fused);
+    p = madd(p, r, 5.0000001201e-1f, fused);
+    p = madd(p, r * r, r, fused) + 1.0f;
+    const int32_t bits = ((int32_t)n + 127) * (1 << 23);
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+float pat_exp_nonpos(float x) { return exp_nonpos(x, 0); }
+
+/* Largest of s (n), n >= 1. */
+PAT_INLINE float row_max(const float *s, size_t n) {
+    float mx = s[0];
+    size_t j = 0;
+    if (n >= LANES) {
+        float acc[LANES];
+        for (int l = 0; l < LANES; l++) acc[l] = s[l];
+        for (j = LANES; j + LANES <= n; j += LANES)
+            for (int l = 0; l < LANES; l++) acc[l] = s[j + l] > acc[l] ? s[j + l] : acc[l];
+        for (int l = 0; l < LANES; l++) mx = acc[l] > mx ? acc[l] : mx;
+    }
+    for (; j < n; j++) mx = s[j] > mx ? s[j] : mx;
+    return mx;
+}
+
+/* s (n) = exp(s - c) in place; returns the sum of the new s. */
+PAT_INLINE float exp_sum(float *s, float c, size_t n, int fused) {
+    float acc[LANES] = {0};
+    size_t j = 0;
+    for (; j + LANES <= n; j += LANES)
+        for (int l = 0; l < LANES; l++) {
+            const float e = exp_nonpos(s[j + l] - c, fused);
+            s[j + l] = e;
+            acc[l] += e;
+        }
+    for (; j < n; j++) {
+        s[j] = exp_nonpos(s[j] - c, fused);
+        acc[j % LANES] += s[j];
+    }
+    float sum = 0.0f;
+    for (int l = 0; l < LANES; l++) sum += acc[l];
+    return sum;
+}
+
+/* out (n) = x (n) * a; out may be x. Blocked so that GCC vectorizes it. */
+PAT_INLINE void scale_row(float *out, const float *x, float a, size_t n) {
+    size_t j = 0;
+    for (; j + LANES <= n; j += LANES) {
+        float t[LANES];
+        for (int l = 0; l < LANES; l++) t[l] = x[j + l] * a;
+        for (int l = 0; l < LANES; l++) out[j + l] = t[l];
+    }
+    for (; j < n; j++) out[j] = x[j] * a;
+}
+
+/* Online softmax over one key tile for rows r < rows of s (rows, n) [ld]:
+ * s becomes exp(s - m_new), the running max m and sum l are updated and the
+ * context rows o (rows, K) rescaled by exp(m_old - m_new). On a row's first
+ * tile o is not read (it is written by the first P·v). */
+PAT_INLINE void softmax_tile(float *s, size_t ld, size_t rows, size_t n, float *m, float *l,
+                             float *o, size_t K, int first, int fused) {
+    for (size_t r = 0; r < rows; r++) {
+        float *sr = s + r * ld;
+        const float mx = row_max(sr, n);
+        if (first) {
+            m[r] = mx;
+            l[r] = exp_sum(sr, mx, n, fused);
+            continue;
+        }
+        const float m_new = mx > m[r] ? mx : m[r];
+        const float alpha = exp_nonpos(m[r] - m_new, fused);
+        l[r] = l[r] * alpha + exp_sum(sr, m_new, n, fused);
+        m[r] = m_new;
+        if (alpha != 1.0f) scale_row(o + r * K, o + r * K, alpha, K);
+    }
+}
+
+/* colsum (n) += exp(s[r] - m[r]) * inv_l[r] over rows r in order. */
+PAT_INLINE void colsum_tile(float *restrict colsum, const float *restrict s, size_t ld,
+                            size_t rows, size_t n, const float *m, const float *inv_l,
+                            int fused) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *sr = s + r * ld, mr = m[r], il = inv_l[r];
+        size_t j = 0;
+        for (; j + LANES <= n; j += LANES)
+            for (int l = 0; l < LANES; l++) colsum[j + l] += exp_nonpos(sr[j + l] - mr, fused) * il;
+        for (; j < n; j++) colsum[j] += exp_nonpos(sr[j] - mr, fused) * il;
+    }
+}
+
+/* Backward, key rows (columns are queries j): s (rows, n) [ld] becomes
+ * a = exp(s - lse[j]) and dp becomes ds = a (dp - D[j]). */
+PAT_INLINE void ds_cols(float *restrict s, float *restrict dp, size_t ld, size_t rows,
+                        size_t n, const float *lse, const float *D, int fused) {
+    for (size_t r = 0; r < rows; r++) {
+        float *sr = s + r * ld, *dr = dp + r * ld;
+        size_t j = 0;
+        for (; j + LANES <= n; j += LANES)
+            for (int l = 0; l < LANES; l++) {
+                sr[j + l] = exp_nonpos(sr[j + l] - lse[j + l], fused);
+                dr[j + l] = sr[j + l] * (dr[j + l] - D[j + l]);
+            }
+        for (; j < n; j++) {
+            sr[j] = exp_nonpos(sr[j] - lse[j], fused);
+            dr[j] = sr[j] * (dr[j] - D[j]);
+        }
+    }
+}
+
+/* ---- forward -------------------------------------------------------------------- */
+
+struct att_fwd {
+    size_t N, H, K;
+    const float *q, *kt, *vh;  /* (N, H, K), (H, K, N), (H, N, K) */
+    float *ctx, *colsum, *lse; /* (N, H, K), NULL or (H, tiles, N), NULL or (H, N) */
+};
+
+/* Scratch of one thread. */
+struct att_scratch {
+    float *s;                            /* (PAT_ATT_TILE, KEY_TILE) scores, probabilities */
+    float *d;                            /* (PAT_ATT_TILE, max(K, KEY_TILE)) context or dP */
+    float m[PAT_ATT_TILE], l[PAT_ATT_TILE]; /* running max and sum (forward) */
+};
+
+static int scratch_init(struct att_scratch *w, size_t K) {
+    const size_t wide = K > KEY_TILE ? K : KEY_TILE;
+    w->s = malloc(PAT_ATT_TILE * KEY_TILE * sizeof *w->s);
+    w->d = malloc(PAT_ATT_TILE * wide * sizeof *w->d);
+    return w->s && w->d;
+}
+
+static void scratch_free(struct att_scratch *w) { free(w->s), free(w->d); }
+
+/* Explanation sums of the tile's rows into colsum (N), from the final m, l. */
+PAT_INLINE void forward_colsum(enum pat_isa isa, const struct att_fwd *a, struct att_scratch *w,
+                               size_t h, size_t t0, size_t rows, float *colsum) {
+    const size_t N = a->N, HK = a->H * a->K;
+    const float *qa = a->q + (t0 * a->H + h) * a->K, *kth = a->kt + h * a->K * N;
+    memset(colsum, 0, N * sizeof *colsum);
+    for (size_t j0 = 0; j0 < N; j0 += KEY_TILE) {
+        const size_t bk = N - j0 < KEY_TILE ? N - j0 : KEY_TILE;
+        pat_matmul(isa, w->s, KEY_TILE, qa, HK, 1, kth + j0, N, rows, bk, a->K, 0);
+        colsum_tile(colsum + j0, w->s, KEY_TILE, rows, bk, w->m, w->l, isa != PAT_ISA_PORTABLE);
+    }
+}
+
+/* One (head h, query rows t0 .. t0+rows) job of the forward. */
+PAT_INLINE void forward_job(enum pat_isa isa, const struct att_fwd *a, struct att_scratch *w,
+                            size_t h, size_t tile) {
+    const size_t N = a->N, H = a->H, K = a->K, HK = H * K, t0 = tile * PAT_ATT_TILE;
+    const size_t rows = N - t0 < PAT_ATT_TILE ? N - t0 : PAT_ATT_TILE;
+    const float *qa = a->q + (t0 * H + h) * K, *kth = a->kt + h * K * N, *vhh = a->vh + h * N * K;
+    for (size_t j0 = 0; j0 < N; j0 += KEY_TILE) {
+        const size_t bk = N - j0 < KEY_TILE ? N - j0 : KEY_TILE;
+        pat_matmul(isa, w->s, KEY_TILE, qa, HK, 1, kth + j0, N, rows, bk, K, 0);
+        softmax_tile(w->s, KEY_TILE, rows, bk, w->m, w->l, w->d, K, j0 == 0,
+                     isa != PAT_ISA_PORTABLE);
+        pat_matmul(isa, w->d, K, w->s, KEY_TILE, 1, vhh + j0 * K, K, rows, K, bk, j0 > 0);
+    }
+    for (size_t r = 0; r < rows; r++) {
+        const float inv = 1.0f / w->l[r];
+        scale_row(a->ctx + ((t0 + r) * H + h) * K, w->d + r * K, inv, K);
+        if (a->lse) a->lse[h * N + t0 + r] = w->m[r] + logf(w->l[r]);
+        w->l[r] = inv; /* forward_colsum reads 1/l */
+    }
+    if (a->colsum)
+        forward_colsum(isa, a, w, h, t0, rows, a->colsum + (h * pat_attention_tiles(N) + tile) * N);
+}
+
+static void forward_portable(const struct att_fwd *a, struct att_scratch *w, size_t h,
+                             size_t tile) {
+    forward_job(PAT_ISA_PORTABLE, a, w, h, tile);
+}
+#if PAT_X86_PATHS
+PAT_TARGET_AVX2 static void forward_avx2(const struct att_fwd *a, struct att_scratch *w,
+                                         size_t h, size_t tile) {
+    forward_job(PAT_ISA_AVX2, a, w, h, tile);
+}
+PAT_TARGET_AVX512 static void forward_avx512(const struct att_fwd *a, struct att_scratch *w,
+                                             size_t h, size_t tile) {
+    forward_job(PAT_ISA_AVX512, a, w, h, tile);
+}
+#endif
+
+static void forward_dispatch(enum pat_isa isa, const struct att_fwd *a, struct att_scratch *w,
+                             size_t h, size_t tile) {
+#if PAT_X86_PATHS
+    if (isa == PAT_ISA_AVX512)
+        forward_avx512(a, w, h, tile);
+    else if (isa == PAT_ISA_AVX2)
+        forward_avx2(a, w, h, tile);
+    else
+#endif
+        forward_portable(a, w, h, tile);
+    (void)isa;
+}
+
+int pat_attention(float *ctx, float *colsum, float *lse, const float *q, const float *kt,
+                  const float *vh, size_t N, size_t H, size_t K) {
+    const struct att_fwd a = {N, H, K, q, kt, vh, ctx, colsum, lse};
+    const enum pat_isa isa = pat_isa_active();
+    const size_t tiles = pat_attention_tiles(N);
+    const long jobs = (long)(H * tiles);
+    int failed = 0;
+#pragma omp parallel reduction(| : failed)
+    {
+        struct att_scratch w;
+        const int ok = scratch_init(&w, K);
+        failed |= !ok;
+#pragma omp for schedule(static)
+        for (long job = 0; job < jobs; job++)
+            if (ok) forward_dispatch(isa, &a, &w, (size_t)job / tiles, (size_t)job % tiles);
+        scratch_free(&w);
+    }
+    return !failed;
+}
+
+/* ---- backward ------------------------------------------------------------------- */
+
+/* Keys per backward job: dq gets one partial sum per such group of keys,
+ * added in group order at the end. */
+#define KEY_GROUP (4 * PAT_ATT_TILE)
+
+struct att_bwd {
+    size_t N, H, K;
+    const float *q, *k, *v, *dctx, *lse; /* (N, H, K) x4, (H, N) */
+    const float *qt, *dct;               /* q and dctx transposed, (H, K, N) */
+    const float *D;                      /* (H, N) dctx[t]·ctx[t] per head */
+    float *dq_part;                      /* (groups, N, H, K) dq summed over one key group */
+    float *dk, *dv;                      /* (N, H, K) */
+};
+
+/* Keys j0 .. j0+rows of head h against queries t0 .. t0+bq: the five
+ * products of the backward, with s = k·q^T and dp = v·dctx^T recomputed. */
+PAT_INLINE void backward_tile(enum pat_isa isa, const struct att_bwd *a, struct att_scratch *w,
+                              size_t h, size_t j0, size_t rows, size_t t0, size_t bq,
+                              float *dq_part, int first_keys) {
+    const size_t N = a->N, H = a->H, K = a->K, HK = H * K;
+    const size_t koff = (j0 * H + h) * K, toff = (t0 * H + h) * K;
+    pat_matmul(isa, w->s, KEY_TILE, a->k + koff, HK, 1, a->qt + h * K * N + t0, N, rows, bq, K, 0);
+    pat_matmul(isa, w->d, KEY_TILE, a->v + koff, HK, 1, a->dct + h * K * N + t0, N, rows, bq, K,
+               0);
+    ds_cols(w->s, w->d, KEY_TILE, rows, bq, a->lse + h * N + t0, a->D + h * N + t0,
+            isa != PAT_ISA_PORTABLE);
+    pat_matmul(isa, a->dv + koff, HK, w->s, KEY_TILE, 1, a->dctx + toff, HK, rows, K, bq, t0 > 0);
+    pat_matmul(isa, a->dk + koff, HK, w->d, KEY_TILE, 1, a->q + toff, HK, rows, K, bq, t0 > 0);
+    /* dq[t] += sum_j ds[t, j] k[j]: ds is read transposed from w->d */
+    pat_matmul(isa, dq_part + toff, HK, w->d, 1, KEY_TILE, a->k + koff, HK, bq, K, rows,
+               !first_keys);
+}
+
+/* Job (head h, key group g): dk and dv of the group's keys, complete, and
+ * the group's share of dq for every query. */
+PAT_INLINE void backward_job(enum pat_isa isa, const struct att_bwd *a, struct att_scratch *w,
+                             size_t h, size_t g) {
+    const size_t N = a->N, g0 = g * KEY_GROUP, g1 = N - g0 < KEY_GROUP ? N : g0 + KEY_GROUP;
+    float *part = a->dq_part + g * N * a->H * a->K;
+    for (size_t t0 = 0; t0 < N; t0 += KEY_TILE) {
+        const size_t bq = N - t0 < KEY_TILE ? N - t0 : KEY_TILE;
+        for (size_t j0 = g0; j0 < g1; j0 += PAT_ATT_TILE) {
+            const size_t rows = g1 - j0 < PAT_ATT_TILE ? g1 - j0 : PAT_ATT_TILE;
+            backward_tile(isa, a, w, h, j0, rows, t0, bq, part, j0 == g0);
+        }
+    }
+}
+
+static void backward_portable(const struct att_bwd *a, struct att_scratch *w, size_t h,
+                              size_t g) {
+    backward_job(PAT_ISA_PORTABLE, a, w, h, g);
+}
+#if PAT_X86_PATHS
+PAT_TARGET_AVX2 static void backward_avx2(const struct att_bwd *a, struct att_scratch *w,
+                                          size_t h, size_t g) {
+    backward_job(PAT_ISA_AVX2, a, w, h, g);
+}
+PAT_TARGET_AVX512 static void backward_avx512(const struct att_bwd *a, struct att_scratch *w,
+                                              size_t h, size_t g) {
+    backward_job(PAT_ISA_AVX512, a, w, h, g);
+}
+#endif
+
+static void backward_dispatch(enum pat_isa isa, const struct att_bwd *a, struct att_scratch *w,
+                              size_t h, size_t g) {
+#if PAT_X86_PATHS
+    if (isa == PAT_ISA_AVX512)
+        backward_avx512(a, w, h, g);
+    else if (isa == PAT_ISA_AVX2)
+        backward_avx2(a, w, h, g);
+    else
+#endif
+        backward_portable(a, w, h, g);
+    (void)isa;
+}
+
+/* Every (head, key group) job in parallel, then dq = the groups' partial
+ * sums added in group order; 0 if scratch fails. */
+static int backward_jobs(const struct att_bwd *a, float *dq) {
+    const enum pat_isa isa = pat_isa_active();
+    const size_t groups = (a->N + KEY_GROUP - 1) / KEY_GROUP, n = a->N * a->H * a->K;
+    const long jobs = (long)(a->H * groups);
+    int failed = 0;
+#pragma omp parallel reduction(| : failed)
+    {
+        struct att_scratch w;
+        const int ok = scratch_init(&w, a->K);
+        failed |= !ok;
+#pragma omp for schedule(static)
+        for (long job = 0; job < jobs; job++)
+            if (ok) backward_dispatch(isa, a, &w, (size_t)job / groups, (size_t)job % groups);
+        scratch_free(&w);
+#pragma omp for schedule(static)
+        for (long i = 0; i < (long)n; i++) {
+            float s = a->dq_part[i];
+            for (size_t g = 1; g < groups; g++) s += a->dq_part[g * n + (size_t)i];
+            dq[i] = s;
+        }
+    }
+    return !failed;
+}
+
+/* D (H, N) = dctx[t]·ctx[t] per head, summed in double. */
+static void backward_dot(float *D, const float *dctx, const float *ctx, size_t N, size_t H,
+                         size_t K) {
+#pragma omp parallel for schedule(static)
+    for (long t = 0; t < (long)N; t++)
+        for (size_t h = 0; h < H; h++) {
+            const size_t off = ((size_t)t * H + h) * K;
+            double d = 0.0;
+            for (size_t e = 0; e < K; e++) d += (double)dctx[off + e] * ctx[off + e];
+            D[h * N + (size_t)t] = (float)d;
+        }
+}
+
+int pat_attention_backward(float *dq, float *dk, float *dv, const float *dctx,
+                           const float *q, const float *k, const float *v, const float *ctx,
+                           const float *lse, size_t N, size_t H, size_t K) {
+    const size_t n = N * H * K; /* bounded by the caller's checked workspace */
+    const size_t groups = (N + KEY_GROUP - 1) / KEY_GROUP;
+    float *buf = malloc(((2 + groups) * n + H * N) * sizeof *buf);
+    if (!buf) return 0;
+    float *qt = buf, *dct = buf + n, *part = buf + 2 * n, *D = buf + (2 + groups) * n;
+    pat_heads_split_t(qt, q, N, H, K);
+    pat_heads_split_t(dct, dctx, N, H, K);
+    backward_dot(D, dctx, ctx, N, H, K);
+    const struct att_bwd a = {N, H, K, q, k, v, dctx, lse, qt, dct, D, part, dk, dv};
+    const int ok = backward_jobs(&a, dq);
+    free(buf);
+    return ok;
+}
+
+/* ---- test oracles: one row at a time ------------------------------------------------ */
 
 /* s (N) = sum_d a[d] * bt[d, :] for a (K) and bt (K, N): one row of scores. */
 static void row_times_t(float *s, const float *a, const float *bt, size_t N, size_t K) {
@@ -69,10 +473,10 @@ static float softmax_row(float *s, size_t N) {
     return mx + (float)log(sum);
 }
 
-/* One (head, query tile) of the forward pass. */
-static void forward_tile(float *ctx, float *colsum, float *lse, float *S, const float *q,
-                         const float *kt, const float *vh, size_t t0, size_t rows, size_t h,
-                         size_t N, size_t H, size_t K) {
+/* One (head, query tile) of the simple forward pass. */
+static void simple_forward_tile(float *ctx, float *colsum, float *lse, float *S, const float *q,
+                                const float *kt, const float *vh, size_t t0, size_t rows,
+                                size_t h, size_t N, size_t H, size_t K) {
     const float *kth = kt + h * K * N, *vhh = vh + h * N * K;
     if (colsum) memset(colsum, 0, N * sizeof *colsum);
     for (size_t r = 0; r < rows; r++) {
@@ -87,38 +491,22 @@ static void forward_tile(float *ctx, float *colsum, float *lse, float *S, const 
     }
 }
 
-int pat_attention(float *ctx, float *colsum, float *lse, const float *q, const float *kt,
-                  const float *vh, size_t N, size_t H, size_t K) {
+int pat_attention_simple(float *ctx, float *colsum, float *lse, const float *q,
+                         const float *kt, const float *vh, size_t N, size_t H, size_t K) {
     const size_t tiles = pat_attention_tiles(N);
-    const long jobs = (long)(H * tiles);
-    int failed = 0;
-#pragma omp parallel reduction(| : failed)
-    {
-        float *S = pat_calloc(PAT_ATT_TILE * N, sizeof *S);
-        failed |= S == NULL;
-#pragma omp for schedule(static)
-        for (long job = 0; job < jobs; job++) {
-            if (!S) continue;
-            const size_t h = (size_t)job / tiles, tile = (size_t)job % tiles;
-            const size_t t0 = tile * PAT_ATT_TILE;
-            const size_t rows = N - t0 < PAT_ATT_TILE ? N - t0 : PAT_ATT_TILE;
-            forward_tile(ctx, colsum ? colsum + (h * tiles + tile) * N : NULL, lse, S, q, kt,
-                         vh, t0, rows, h, N, H, K);
-        }
-        free(S);
+    float *S = pat_calloc(PAT_ATT_TILE * N, sizeof *S);
+    if (!S) return 0;
+    for (size_t job = 0; job < H * tiles; job++) {
+        const size_t h = job / tiles, tile = job % tiles, t0 = tile * PAT_ATT_TILE;
+        const size_t rows = N - t0 < PAT_ATT_TILE ? N - t0 : PAT_ATT_TILE;
+        simple_forward_tile(ctx, colsum ? colsum + (h * tiles + tile) * N : NULL, lse, S, q, kt,
+                            vh, t0, rows, h, N, H, K);
     }
-    return !failed;
+    free(S);
+    return 1;
 }
 
-/* ---- backward ------------------------------------------------------------
- * With a = softmax(s), s = q·k (q pre-scaled), ctx = a·v and upstream dctx:
- *   da[t,j] = dctx[t]·v[j],  D[t] = sum_j a[t,j] da[t,j] = dctx[t]·ctx[t],
- *   ds[t,j] = a[t,j] (da[t,j] − D[t]),
- *   dq[t] = sum_j ds[t,j] k[j],  dk[j] = sum_t ds[t,j] q[t],  dv[j] = sum_t a[t,j] dctx[t].
- * Pass 1 runs over query rows (dq), pass 2 over key rows (dk, dv), each
- * recomputing a from the saved log-sum-exp, so no two threads ever add
- * into the same element. */
-
+/* Head-major copies for the simple backward. */
 struct att_packed {
     float *qh, *qt, *kh, *kt, *vh, *vt, *dch, *dct; /* (H,N,K) and (H,K,N) views */
     float *dqh, *dkh, *dvh;                         /* gradients by head (H,N,K) */
@@ -134,7 +522,7 @@ static void packed_free(struct att_packed *p) {
 static int packed_init(struct att_packed *p, const float *dctx, const float *q,
                        const float *k, const float *v, const float *ctx, size_t N, size_t H,
                        size_t K) {
-    const size_t n = N * H * K; /* bounded by the caller's checked workspace */
+    const size_t n = N * H * K;
     memset(p, 0, sizeof *p);
     float **all[] = {&p->qh, &p->qt, &p->kh, &p->kt, &p->vh, &p->vt,
                      &p->dch, &p->dct, &p->dqh, &p->dkh, &p->dvh};
@@ -149,19 +537,13 @@ static int packed_init(struct att_packed *p, const float *dctx, const float *q,
     pat_heads_split_t(p->vt, v, N, H, K);
     pat_heads_split(p->dch, dctx, N, H, K);
     pat_heads_split_t(p->dct, dctx, N, H, K);
-    for (size_t t = 0; t < N; t++)
-        for (size_t h = 0; h < H; h++) {
-            double d = 0.0;
-            for (size_t e = 0; e < K; e++)
-                d += (double)dctx[(t * H + h) * K + e] * ctx[(t * H + h) * K + e];
-            p->D[h * N + t] = (float)d;
-        }
+    backward_dot(p->D, dctx, ctx, N, H, K);
     return 1;
 }
 
 /* Pass 1, one query row t of head h: dq[t]. a and ds are (N) scratch. */
-static void backward_query_row(const struct att_packed *p, const float *lse, float *a,
-                               float *ds, size_t h, size_t t, size_t N, size_t K) {
+static void simple_query_row(const struct att_packed *p, const float *lse, float *a, float *ds,
+                             size_t h, size_t t, size_t N, size_t K) {
     const size_t hn = h * N;
     row_times_t(a, p->qh + (hn + t) * K, p->kt + h * K * N, N, K);
     row_times_t(ds, p->dch + (hn + t) * K, p->vt + h * K * N, N, K);
@@ -174,8 +556,8 @@ static void backward_query_row(const struct att_packed *p, const float *lse, flo
 }
 
 /* Pass 2, one key row j of head h: dk[j], dv[j]. a and ds are (N) scratch. */
-static void backward_key_row(const struct att_packed *p, const float *lse, float *a,
-                             float *ds, size_t h, size_t j, size_t N, size_t K) {
+static void simple_key_row(const struct att_packed *p, const float *lse, float *a, float *ds,
+                           size_t h, size_t j, size_t N, size_t K) {
     const size_t hn = h * N;
     row_times_t(a, p->kh + (hn + j) * K, p->qt + h * K * N, N, K);
     row_times_t(ds, p->vh + (hn + j) * K, p->dct + h * K * N, N, K);
@@ -187,44 +569,24 @@ static void backward_key_row(const struct att_packed *p, const float *lse, float
     weighted_rows(p->dvh + (hn + j) * K, a, p->dch + hn * K, N, K);
 }
 
-/* Run fn over every (head, row) in tiles, in parallel; 0 if scratch fails. */
-static int backward_pass(const struct att_packed *p, const float *lse, int keys, size_t N,
-                         size_t H, size_t K) {
-    const size_t tiles = pat_attention_tiles(N);
-    const long jobs = (long)(H * tiles);
-    int failed = 0;
-#pragma omp parallel reduction(| : failed)
-    {
-        float *a = pat_calloc(2 * N, sizeof *a);
-        failed |= a == NULL;
-#pragma omp for schedule(static)
-        for (long job = 0; job < jobs; job++) {
-            if (!a) continue;
-            const size_t h = (size_t)job / tiles, r0 = ((size_t)job % tiles) * PAT_ATT_TILE;
-            const size_t r1 = r0 + PAT_ATT_TILE < N ? r0 + PAT_ATT_TILE : N;
-            for (size_t r = r0; r < r1; r++) {
-                if (keys)
-                    backward_key_row(p, lse, a, a + N, h, r, N, K);
-                else
-                    backward_query_row(p, lse, a, a + N, h, r, N, K);
-            }
-        }
-        free(a);
-    }
-    return !failed;
-}
-
-int pat_attention_backward(float *dq, float *dk, float *dv, const float *dctx,
-                           const float *q, const float *k, const float *v, const float *ctx,
-                           const float *lse, size_t N, size_t H, size_t K) {
+int pat_attention_backward_simple(float *dq, float *dk, float *dv, const float *dctx,
+                                  const float *q, const float *k, const float *v,
+                                  const float *ctx, const float *lse, size_t N, size_t H,
+                                  size_t K) {
     struct att_packed p;
-    int ok = packed_init(&p, dctx, q, k, v, ctx, N, H, K) &&
-             backward_pass(&p, lse, 0, N, H, K) && backward_pass(&p, lse, 1, N, H, K);
+    float *a = pat_calloc(2 * N, sizeof *a);
+    int ok = a && packed_init(&p, dctx, q, k, v, ctx, N, H, K);
+    for (size_t h = 0; ok && h < H; h++)
+        for (size_t r = 0; r < N; r++) {
+            simple_query_row(&p, lse, a, a + N, h, r, N, K);
+            simple_key_row(&p, lse, a, a + N, h, r, N, K);
+        }
     if (ok) {
         pat_heads_merge(dq, p.dqh, N, H, K);
         pat_heads_merge(dk, p.dkh, N, H, K);
         pat_heads_merge(dv, p.dvh, N, H, K);
     }
-    packed_free(&p);
+    if (a) packed_free(&p);
+    free(a);
     return ok;
 }

@@ -2,21 +2,23 @@
  *
  * Keras MultiHeadAttention semantics (pat-spec §2.4 steps 2-5) on the
  * projected q, k, v; the projections themselves are Dense layers (gemm.h).
- * Neither direction stores the (H, N, N) probabilities: forward keeps one
- * (PAT_ATT_TILE, N) score tile per thread and, for training, the
- * log-sum-exp of each query row; backward recomputes the probabilities.
- * Every output element is reduced in a fixed order: results do not depend
- * on the thread count.
+ * Neither direction stores the (H, N, N) probabilities. The forward runs per
+ * (head, tile of PAT_ATT_TILE queries) over tiles of keys with an online
+ * softmax, so a thread holds one (PAT_ATT_TILE, 128) score tile and one
+ * (PAT_ATT_TILE, K) context tile; for training it keeps the log-sum-exp of
+ * each query row, from which the backward recomputes the probabilities.
+ * Every output element is reduced in a fixed order over fixed tiles: results
+ * do not depend on the thread count.
  */
 #ifndef PAT_ATTENTION_H
 #define PAT_ATTENTION_H
 
 #include <stddef.h>
 
-/* Query rows (forward) or key rows (backward) handled together. The
- * explanation partial sums are kept per (head, tile), so this also fixes
- * their summation order. */
-#define PAT_ATT_TILE 32
+/* Query rows (forward) or key rows (backward) handled together, a multiple
+ * of the register tile's 6 rows. The explanation partial sums are kept per
+ * (head, tile), so this also fixes their summation order. */
+#define PAT_ATT_TILE 48
 
 /* Number of tiles for N tokens. */
 size_t pat_attention_tiles(size_t N);
@@ -31,7 +33,8 @@ void pat_heads_merge(float *dst, const float *src, size_t N, size_t H, size_t K)
 /* ctx (N, H, K) = softmax_s(q·k) · v per head, q (N, H, K) already scaled by
  * 1/sqrt(K), kt (H, K, N), vh (H, N, K).
  * colsum: NULL or (H, tiles, N) per-tile sums over queries of the
- *         probabilities each key receives (explanations, pat-spec §7).
+ *         probabilities each key receives (explanations, pat-spec §7); costs
+ *         one more q·k product per tile.
  * lse:    NULL or (H, N) log-sum-exp of each query's scores (training).
  * Returns 0 when a scratch allocation fails, 1 on success. */
 int pat_attention(float *ctx, float *colsum, float *lse, const float *q, const float *kt,
@@ -39,10 +42,26 @@ int pat_attention(float *ctx, float *colsum, float *lse, const float *q, const f
 
 /* Gradients of pat_attention with respect to q, k and v, all (N, H, K),
  * written (not accumulated), from dctx (N, H, K) and the forward's q, k, v
- * (N, H, K), ctx (N, H, K) and lse (H, N). Returns 0 when a scratch
- * allocation fails, 1 on success. */
+ * (N, H, K), ctx (N, H, K) and lse (H, N). Scratch: (2 + ceil(N/192))
+ * arrays of N·H·K floats (transposed q and dctx, per-key-group shares of dq).
+ * Returns 0 when a scratch allocation fails, 1 on success. */
 int pat_attention_backward(float *dq, float *dk, float *dv, const float *dctx,
                            const float *q, const float *k, const float *v, const float *ctx,
                            const float *lse, size_t N, size_t H, size_t K);
+
+/* The test oracles: the same results computed one query (forward) or one key
+ * (backward) row at a time with libm's expf and plain loops, as pat did
+ * before the tiled kernels. Same arguments and returns as above. */
+int pat_attention_simple(float *ctx, float *colsum, float *lse, const float *q,
+                         const float *kt, const float *vh, size_t N, size_t H, size_t K);
+int pat_attention_backward_simple(float *dq, float *dk, float *dv, const float *dctx,
+                                  const float *q, const float *k, const float *v,
+                                  const float *ctx, const float *lse, size_t N, size_t H,
+                                  size_t K);
+
+/* exp(x) for x <= 0 as the attention kernels compute it (a degree-6
+ * polynomial after range reduction, within 2 ulp of expf; 0 below -87.3),
+ * exposed for its test. */
+float pat_exp_nonpos(float x);
 
 #endif /* PAT_ATTENTION_H */

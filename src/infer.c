@@ -1,8 +1,13 @@
 /* infer.c - encoder, head and explanation forward passes for inference.
  *
- * Sequences run one at a time; the work inside a sequence (rows, heads,
- * query tiles) is spread over OpenMP threads. The workspace is sized once
- * per call by N, so memory is O(N·H·K) floats, never (B, H, N, N).
+ * A batch is spread over OpenMP threads one sequence per thread, each with
+ * its own workspace (the kernels inside then run on that thread alone); what
+ * is left when the batch does not divide evenly (B = 1 included) runs one
+ * sequence at a time with the threads sharing the work inside it (rows,
+ * heads, query tiles). Both ways give the same bits, since every kernel's
+ * result is independent of the thread count. A workspace is sized once per
+ * call by N and reused across layers and sequences: O(N·H·K) floats per
+ * thread, never (B, H, N, N).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,96 +20,176 @@
 #include "model.h"
 #include "util.h"
 
+#ifdef PAT_OMP
+#include <omp.h>
+#endif
+
 enum run_mode { RUN_EMBED, RUN_PREDICT, RUN_EXPLAIN };
 
 struct workspace {
     float *xs;          /* (T) the input after the scaler */
     float *pe;          /* (N, E) positional encoding */
-    float *x;           /* (N, E) tokens between blocks */
-    float *q, *k, *v;   /* (N, H*K) projections */
-    float *kt, *vh;     /* (H, K, N), (H, N, K) packed keys and values */
+    float *x, *xt;      /* (N, E) tokens between blocks, (E, N) the same transposed */
+    float *q;           /* (N, H*K) queries */
+    float *kt, *vh;     /* (H, K, N), (H, N, K) keys and values as attention reads them */
     float *ctx;         /* (N, H*K) attention context */
     float *tmp;         /* (N, E) sublayer output */
     float *ff;          /* (N, F) feed-forward hidden */
     float *colsum;      /* (H, tiles, N) explanation partial sums, or NULL */
+    float *mem;         /* one allocation holding all of the above */
 };
 
 static void workspace_free(struct workspace *w) {
-    float **all[] = {&w->xs, &w->pe, &w->x, &w->q, &w->k, &w->v, &w->kt,
-                     &w->vh, &w->ctx, &w->tmp, &w->ff, &w->colsum};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        free(*all[i]);
-        *all[i] = NULL;
-    }
+    free(w->mem);
+    memset(w, 0, sizeof *w);
 }
 
+/* One allocation, so that malloc keeps reusing the same memory from call
+ * to call instead of mapping (and page-faulting) fresh pages each time. */
 static enum pat_status workspace_init(struct workspace *w, const struct pat_config *c,
                                       size_t T, size_t N, int explain, struct pat_err *err) {
     const size_t E = c->embed_dim, HK = c->num_heads * c->key_dim, F = c->ff_dim;
     memset(w, 0, sizeof *w);
-    size_t nhk, ne, nf, ncol = 0;
+    size_t nhk, ne, nf, ncol = 0, total;
     int ok = pat_mul_size(N, HK, &nhk) && pat_mul_size(N, E, &ne) && pat_mul_size(N, F, &nf);
     if (ok && explain)
         ok = pat_mul_size(c->num_heads * pat_attention_tiles(N), N, &ncol);
+    ok = ok && pat_mul_size(nhk, 4, &total) && pat_add_size(total, 5 * ne, &total) &&
+         pat_add_size(total, nf + ncol + T, &total) && pat_mul_size(total, sizeof(float), &total);
     if (!ok) return pat_fail(err, PAT_ERR_USAGE, "sequence of %zu minutes is too long", T);
-    w->xs = pat_calloc(T, sizeof(float));
-    w->pe = pat_calloc(ne, sizeof(float));
-    w->x = pat_calloc(ne, sizeof(float));
-    w->q = pat_calloc(nhk, sizeof(float));
-    w->k = pat_calloc(nhk, sizeof(float));
-    w->v = pat_calloc(nhk, sizeof(float));
-    w->kt = pat_calloc(nhk, sizeof(float));
-    w->vh = pat_calloc(nhk, sizeof(float));
-    w->ctx = pat_calloc(nhk, sizeof(float));
-    w->tmp = pat_calloc(ne, sizeof(float));
-    w->ff = pat_calloc(nf, sizeof(float));
-    if (explain) w->colsum = pat_calloc(ncol, sizeof(float));
-    if (!w->xs || !w->pe || !w->x || !w->q || !w->k || !w->v || !w->kt || !w->vh ||
-        !w->ctx || !w->tmp || !w->ff || (explain && !w->colsum)) {
-        workspace_free(w);
+    if (!(w->mem = malloc(total)))
         return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a %zu-minute sequence", T);
-    }
+    float *p = w->mem;
+    w->q = p, p += nhk;
+    w->kt = p, p += nhk;
+    w->vh = p, p += nhk;
+    w->ctx = p, p += nhk;
+    w->pe = p, p += ne;
+    w->x = p, p += ne;
+    w->xt = p, p += ne;
+    w->tmp = p, p += ne;
+    w->ff = p, p += nf;
+    w->colsum = explain ? p : NULL, p += ncol;
+    w->xs = p;
     pat_positional_encoding(w->pe, N, E);
     return PAT_OK;
 }
 
-/* x (N, E) = block(x); colsum filled when non-NULL. ref: pat-spec §2.4 */
+/* ---- one block in three parallel phases ----------------------------------------
+ * A block runs as three parallel loops, so a sequence costs three barriers
+ * per block, not one per kernel: the projections (row blocks of q, kt and vh,
+ * all independent), attention, and everything after attention, which is
+ * row-local (output projection, residual, LayerNorm, feed-forward, residual,
+ * LayerNorm, and the transposed copy the next block's keys need). Every
+ * element is computed by the same operations as the one-kernel-at-a-time
+ * order would use; the kernels called inside a phase run on one thread. */
+
+#define ROWS 48 /* rows (tokens, or key features for kt) per job */
+
+static size_t nblocks(size_t n) { return (n + ROWS - 1) / ROWS; }
+static size_t block_rows(size_t n, size_t r0) { return n - r0 < ROWS ? n - r0 : ROWS; }
+
+/* c rows [0, rows) of width n (ldc) = bias (n), or bias[row] when per_row. */
+static void fill_bias(float *c, size_t ldc, const float *bias, size_t rows, size_t n,
+                      int per_row) {
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < n; j++) c[r * ldc + j] = per_row ? bias[r] : bias[j];
+}
+
+/* q = (x·Wq + bq)/sqrt(K), kt (H*K, N) = (x·Wk + bk)^T, vh (H, N, K) = x·Wv + bv. */
+static void block_projections(struct workspace *w, const struct pat_block_weights *b,
+                              const struct pat_config *c, size_t N, enum pat_isa isa) {
+    const size_t E = c->embed_dim, H = c->num_heads, K = c->key_dim, HK = H * K;
+    const size_t nq = nblocks(N), nk = nblocks(HK);
+    const float scale = (float)(1.0 / sqrt((double)K)); /* Keras scales the query */
+#pragma omp parallel for schedule(static)
+    for (long job = 0; job < (long)(nq + nk + H * nq); job++) {
+        size_t j = (size_t)job;
+        if (j < nq) {
+            const size_t r0 = j * ROWS, rows = block_rows(N, r0);
+            fill_bias(w->q + r0 * HK, HK, b->bq, rows, HK, 0);
+            pat_matmul(isa, w->q + r0 * HK, HK, w->x + r0 * E, E, 1, b->wq, HK, rows, HK, E, 1);
+            pat_scale_inplace(w->q + r0 * HK, scale, rows * HK);
+        } else if ((j -= nq) < nk) { /* kt[o, t] = bk[o] + sum_e Wk[e, o] x[t, e] */
+            const size_t o0 = j * ROWS, rows = block_rows(HK, o0);
+            fill_bias(w->kt + o0 * N, N, b->bk + o0, rows, N, 1);
+            pat_matmul(isa, w->kt + o0 * N, N, b->wk + o0, 1, HK, w->xt, N, rows, N, E, 1);
+        } else {
+            j -= nk;
+            const size_t h = j / nq, r0 = j % nq * ROWS, rows = block_rows(N, r0);
+            float *v = w->vh + (h * N + r0) * K;
+            fill_bias(v, K, b->bv + h * K, rows, K, 0);
+            pat_matmul(isa, v, K, w->x + r0 * E, E, 1, b->wv + h * K, HK, rows, K, E, 1);
+        }
+    }
+}
+
+/* out (rows, O) = bias + a (rows, I) · W: one Dense layer on one block of rows. */
+static void dense_rows(enum pat_isa isa, float *out, const float *a, const float *W,
+                       const float *bias, size_t rows, size_t I, size_t O) {
+    fill_bias(out, O, bias, rows, O, 0);
+    pat_matmul(isa, out, O, a, I, 1, W, O, rows, O, I, 1);
+}
+
+/* After attention, row by row: x = LN2(x1 + FF(x1)), x1 = LN1(x + ctx·Wo + bo). */
+static void block_rowwise(struct workspace *w, const struct pat_block_weights *b,
+                          const struct pat_config *c, size_t N, enum pat_isa isa) {
+    const size_t E = c->embed_dim, HK = c->num_heads * c->key_dim, F = c->ff_dim;
+#pragma omp parallel for schedule(static)
+    for (long blk = 0; blk < (long)nblocks(N); blk++) {
+        const size_t r0 = (size_t)blk * ROWS, rows = block_rows(N, r0);
+        float *x = w->x + r0 * E, *tmp = w->tmp + r0 * E, *ff = w->ff + r0 * F;
+        dense_rows(isa, tmp, w->ctx + r0 * HK, b->wo, b->bo, rows, HK, E);
+        pat_add_inplace(tmp, x, rows * E);
+        pat_layernorm(x, tmp, b->ln1_g, b->ln1_b, rows, E);
+        dense_rows(isa, ff, x, b->ff1_w, b->ff1_b, rows, E, F);
+        pat_relu_inplace(ff, rows * F);
+        dense_rows(isa, tmp, ff, b->ff2_w, b->ff2_b, rows, F, E);
+        pat_add_inplace(tmp, x, rows * E);
+        pat_layernorm(x, tmp, b->ln2_g, b->ln2_b, rows, E);
+        for (size_t r = 0; r < rows; r++) /* the next block's keys read x^T */
+            for (size_t e = 0; e < E; e++) w->xt[e * N + r0 + r] = x[r * E + e];
+    }
+}
+
+/* x (N, E) = block(x), xt = x^T; colsum filled when non-NULL. ref: pat-spec §2.4 */
 static int block_forward(struct workspace *w, const struct pat_block_weights *b,
                          const struct pat_config *c, size_t N, float *colsum) {
-    const size_t E = c->embed_dim, H = c->num_heads, K = c->key_dim, F = c->ff_dim;
-    const size_t HK = H * K;
-    /* Keras scales the query, not the scores, by 1/sqrt(key_dim). */
-    const float scale = (float)(1.0 / sqrt((double)K));
-    pat_gemm_bias(w->q, w->x, b->wq, b->bq, N, E, HK);
-    pat_gemm_bias(w->k, w->x, b->wk, b->bk, N, E, HK);
-    pat_gemm_bias(w->v, w->x, b->wv, b->bv, N, E, HK);
-    for (size_t i = 0; i < N * HK; i++) w->q[i] *= scale;
-    pat_heads_split_t(w->kt, w->k, N, H, K);
-    pat_heads_split(w->vh, w->v, N, H, K);
-    if (!pat_attention(w->ctx, colsum, NULL, w->q, w->kt, w->vh, N, H, K)) return 0;
-    pat_gemm_bias(w->tmp, w->ctx, b->wo, b->bo, N, HK, E);
-    pat_add_inplace(w->tmp, w->x, N * E);
-    pat_layernorm(w->x, w->tmp, b->ln1_g, b->ln1_b, N, E);
-    pat_gemm_bias(w->ff, w->x, b->ff1_w, b->ff1_b, N, E, F);
-    pat_relu_inplace(w->ff, N * F);
-    pat_gemm_bias(w->tmp, w->ff, b->ff2_w, b->ff2_b, N, F, E);
-    pat_add_inplace(w->tmp, w->x, N * E);
-    pat_layernorm(w->x, w->tmp, b->ln2_g, b->ln2_b, N, E);
+    const enum pat_isa isa = pat_isa_active();
+    block_projections(w, b, c, N, isa);
+    if (!pat_attention(w->ctx, colsum, NULL, w->q, w->kt, w->vh, N, c->num_heads, c->key_dim))
+        return 0;
+    block_rowwise(w, b, c, N, isa);
     return 1;
+}
+
+/* x (N, E) = patch embedding of x_in (T) after the scaler, plus the
+ * positional encoding; xt = x^T. Row blocks in parallel. */
+static void embed(struct workspace *w, const struct pat_model *m, const float *x_in, size_t N) {
+    const struct pat_config *c = &m->cfg;
+    const size_t E = c->embed_dim, P = c->patch_size;
+#pragma omp parallel for schedule(static)
+    for (long blk = 0; blk < (long)nblocks(N); blk++) {
+        const size_t r0 = (size_t)blk * ROWS, rows = block_rows(N, r0);
+        float *xs = w->xs + r0 * P, *x = w->x + r0 * E;
+        for (size_t t = r0 * P; t < (r0 + rows) * P; t++)
+            w->xs[t] = m->scaler_mean ? (x_in[t] - m->scaler_mean[t]) / m->scaler_std[t]
+                                      : x_in[t];
+        if (c->embedding == PAT_EMBED_DENSE)
+            pat_patch_embed_dense(x, xs, m->embed_w, m->embed_b, rows, P, E);
+        else
+            pat_patch_embed_conv(x, xs, m->embed_w, m->embed_b, rows, P, E);
+        pat_add_inplace(x, w->pe + r0 * E, rows * E);
+        for (size_t r = 0; r < rows; r++)
+            for (size_t e = 0; e < E; e++) w->xt[e * N + r0 + r] = x[r * E + e];
+    }
 }
 
 /* Encoder over one sequence x (T): leaves the last block's output in w->x. */
 static enum pat_status encode(struct workspace *w, const struct pat_model *m, const float *x,
-                              size_t T, size_t N, int explain, struct pat_err *err) {
+                              size_t N, int explain, struct pat_err *err) {
     const struct pat_config *c = &m->cfg;
-    const size_t E = c->embed_dim;
-    for (size_t t = 0; t < T; t++)
-        w->xs[t] = m->scaler_mean ? (x[t] - m->scaler_mean[t]) / m->scaler_std[t] : x[t];
-    if (c->embedding == PAT_EMBED_DENSE)
-        pat_patch_embed_dense(w->x, w->xs, m->embed_w, m->embed_b, N, c->patch_size, E);
-    else
-        pat_patch_embed_conv(w->x, w->xs, m->embed_w, m->embed_b, N, c->patch_size, E);
-    pat_add_inplace(w->x, w->pe, N * E);
+    embed(w, m, x, N);
     for (size_t l = 0; l < c->num_layers; l++) {
         float *colsum = explain && l + 1 == c->num_layers ? w->colsum : NULL;
         if (!block_forward(w, &m->blocks[l], c, N, colsum))
@@ -159,6 +244,50 @@ static enum pat_status check_input(const struct pat_model *m, const float *x, si
     return PAT_OK;
 }
 
+/* Encode sequence b of x and write its output row. */
+static enum pat_status run_one(struct workspace *w, const struct pat_model *m,
+                               enum run_mode mode, const float *x, size_t b, size_t T,
+                               float *out, struct pat_err *err) {
+    const size_t N = T / m->cfg.patch_size, E = m->cfg.embed_dim;
+    enum pat_status st = encode(w, m, x + b * T, N, mode == RUN_EXPLAIN, err);
+    if (st != PAT_OK) return st;
+    if (mode == RUN_EXPLAIN) {
+        explanation_profile(out + b * N, w->colsum, m->cfg.num_heads, N);
+        return PAT_OK;
+    }
+    float pooled[PAT_MAX_EMBED];
+    float *dst = mode == RUN_EMBED ? out + b * E : pooled;
+    pat_mean_rows(dst, w->x, N, E);
+    if (mode == RUN_PREDICT) out[b] = head_forward(m, pooled);
+    return PAT_OK;
+}
+
+#ifdef PAT_OMP
+/* Sequences [0, n) one per thread, each thread with its own workspace. */
+static enum pat_status run_sequences_parallel(const struct pat_model *m, enum run_mode mode,
+                                              const float *x, size_t n, size_t T, float *out,
+                                              struct pat_err *err) {
+    const size_t N = T / m->cfg.patch_size;
+    enum pat_status status = PAT_OK;
+#pragma omp parallel
+    {
+        struct workspace w;
+        struct pat_err local;
+        enum pat_status st = workspace_init(&w, &m->cfg, T, N, mode == RUN_EXPLAIN, &local);
+#pragma omp for schedule(dynamic, 1)
+        for (long b = 0; b < (long)n; b++)
+            if (st == PAT_OK) st = run_one(&w, m, mode, x, (size_t)b, T, out, &local);
+        workspace_free(&w); /* NULL-safe after a failed init */
+#pragma omp critical(pat_infer_status)
+        if (st != PAT_OK && status == PAT_OK) {
+            status = st;
+            if (err) *err = local;
+        }
+    }
+    return status;
+}
+#endif
+
 static enum pat_status run(const struct pat_model *m, enum run_mode mode, const float *x,
                            size_t B, size_t T, float *out, struct pat_err *err) {
     if (mode == RUN_PREDICT && !m->has_head)
@@ -167,21 +296,18 @@ static enum pat_status run(const struct pat_model *m, enum run_mode mode, const 
                         "fine-tune it first");
     enum pat_status st = check_input(m, x, B, T, err);
     if (st != PAT_OK) return st;
-    const size_t N = T / m->cfg.patch_size, E = m->cfg.embed_dim;
-    struct workspace w;
-    st = workspace_init(&w, &m->cfg, T, N, mode == RUN_EXPLAIN, err);
-    for (size_t b = 0; st == PAT_OK && b < B; b++) {
-        st = encode(&w, m, x + b * T, T, N, mode == RUN_EXPLAIN, err);
-        if (st != PAT_OK) break;
-        if (mode == RUN_EXPLAIN) {
-            explanation_profile(out + b * N, w.colsum, m->cfg.num_heads, N);
-            continue;
-        }
-        float pooled[PAT_MAX_EMBED];
-        float *dst = mode == RUN_EMBED ? out + b * E : pooled;
-        pat_mean_rows(dst, w.x, N, E);
-        if (mode == RUN_PREDICT) out[b] = head_forward(m, pooled);
+    size_t done = 0;
+#ifdef PAT_OMP
+    const size_t threads = (size_t)omp_get_max_threads();
+    if (threads > 1 && B >= threads && !omp_in_parallel()) {
+        done = B / threads * threads;
+        st = run_sequences_parallel(m, mode, x, done, T, out, err);
     }
+#endif
+    if (st != PAT_OK || done == B) return st;
+    struct workspace w;
+    st = workspace_init(&w, &m->cfg, T, T / m->cfg.patch_size, mode == RUN_EXPLAIN, err);
+    for (size_t b = done; st == PAT_OK && b < B; b++) st = run_one(&w, m, mode, x, b, T, out, err);
     workspace_free(&w);
     return st;
 }
@@ -208,7 +334,7 @@ enum pat_status pat_encode_tokens(const struct pat_model *m, const float *x, siz
     const size_t N = T / m->cfg.patch_size;
     struct workspace w;
     st = workspace_init(&w, &m->cfg, T, N, 0, err);
-    if (st == PAT_OK) st = encode(&w, m, x, T, N, 0, err);
+    if (st == PAT_OK) st = encode(&w, m, x, N, 0, err);
     if (st == PAT_OK) memcpy(tokens, w.x, N * m->cfg.embed_dim * sizeof *tokens);
     workspace_free(&w);
     return st;

@@ -2,6 +2,7 @@
 #include "kernels.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,20 +28,50 @@ void pat_patch_embed_dense(float *out, const float *x, const float *W, const flo
     pat_gemm_bias(out, x, W, b, N, P, E); /* x is already (N, P) in C order */
 }
 
-/* One patch: out (E) = mean_t relu(b + W0 u[t-1] + W1 u[t] + W2 u[t+1]). */
-static void conv_patch(float *out, const float *u, const float *Wc, const float *b,
-                       size_t P, size_t E) {
-    memset(out, 0, E * sizeof *out);
+/* Element-wise loops run in blocks of BLOCK with restrict pointers: a fixed
+ * trip count and no possible overlap are what GCC's -O2 vectorizer needs. */
+#define BLOCK 16
+
+/* The three inputs of the Conv1D at minute t of a patch u (P), zero padded
+ * inside the patch. */
+struct conv_in {
+    float left, mid, right;
+};
+
+static inline struct conv_in conv_inputs(const float *u, size_t t, size_t P) {
+    struct conv_in in = {t > 0 ? u[t - 1] : 0.0f, u[t], t + 1 < P ? u[t + 1] : 0.0f};
+    return in;
+}
+
+/* Filter f of the Conv1D (before ReLU) on inputs in. */
+static inline float conv_value(const float *Wc, const float *b, size_t f, size_t E,
+                               struct conv_in in) {
+    return b[f] + Wc[f] * in.left + Wc[E + f] * in.mid + Wc[2 * E + f] * in.right;
+}
+
+/* Filters [f0, f0+n) of one patch, n <= BLOCK: out = mean_t relu(conv). */
+PAT_INLINE void conv_patch_block(float *restrict out, const float *restrict u,
+                                 const float *restrict Wc, const float *restrict b, size_t f0,
+                                 size_t n, size_t P, size_t E) {
+    float acc[BLOCK] = {0};
     for (size_t t = 0; t < P; t++) {
-        const float left = t > 0 ? u[t - 1] : 0.0f;
-        const float mid = u[t];
-        const float right = t + 1 < P ? u[t + 1] : 0.0f;
-        for (size_t f = 0; f < E; f++) {
-            float c = b[f] + Wc[f] * left + Wc[E + f] * mid + Wc[2 * E + f] * right;
-            out[f] += c > 0.0f ? c : 0.0f;
+        const struct conv_in in = conv_inputs(u, t, P);
+        for (size_t l = 0; l < n; l++) {
+            const float c = conv_value(Wc, b, f0 + l, E, in);
+            acc[l] += c > 0.0f ? c : 0.0f;
         }
     }
-    for (size_t f = 0; f < E; f++) out[f] /= (float)P;
+    for (size_t l = 0; l < n; l++) out[f0 + l] = acc[l] / (float)P;
+}
+
+/* One patch: out (E) = mean_t relu(b + W0 u[t-1] + W1 u[t] + W2 u[t+1]),
+ * BLOCK filters at a time (the sum over t runs in order either way). */
+static void conv_patch(float *out, const float *u, const float *Wc, const float *b, size_t P,
+                       size_t E) {
+    size_t f0 = 0;
+    for (; f0 + BLOCK <= E; f0 += BLOCK) /* BLOCK constant: vectorized */
+        conv_patch_block(out, u, Wc, b, f0, BLOCK, P, E);
+    for (; f0 < E; f0++) conv_patch_block(out, u, Wc, b, f0, 1, P, E);
 }
 
 void pat_patch_embed_conv(float *out, const float *x, const float *Wc, const float *b,
@@ -104,37 +135,104 @@ void pat_layernorm_backward(float *dinp, float *dg, float *db, const float *dout
         }
 }
 
+static void relu_backward_inplace(float *d, const float *restrict y, size_t n) {
+    size_t i = 0;
+    for (; i + BLOCK <= n; i += BLOCK)
+        for (size_t l = 0; l < BLOCK; l++) d[i + l] = y[i + l] > 0.0f ? d[i + l] : 0.0f;
+    for (; i < n; i++) d[i] = y[i] > 0.0f ? d[i] : 0.0f;
+}
+
+static void relu_backward_into(float *restrict dx, const float *restrict dy,
+                               const float *restrict y, size_t n) {
+    size_t i = 0;
+    for (; i + BLOCK <= n; i += BLOCK)
+        for (size_t l = 0; l < BLOCK; l++) {
+            const float g = dy[i + l]; /* read unconditionally: no branch */
+            dx[i + l] = y[i + l] > 0.0f ? g : 0.0f;
+        }
+    for (; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
 void pat_relu_backward(float *dx, const float *dy, const float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    if (dx == dy)
+        relu_backward_inplace(dx, y, n);
+    else
+        relu_backward_into(dx, dy, y, n);
+}
+
+/* x when cond, else +0 (adding it then changes no sum), through a bit mask:
+ * GCC vectorizes this where a float select would become a branch. */
+static inline float keep_if(float x, int cond) {
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    bits &= -(uint32_t)(cond != 0);
+    memcpy(&x, &bits, sizeof x);
+    return x;
+}
+
+/* Filters [f0, f0+n) of the conv backward, n <= BLOCK: the gradients are
+ * summed over patches, then minutes, in order, as the one-filter loop would. */
+PAT_INLINE void conv_backward_block(float *restrict dWc, float *restrict db,
+                                    const float *restrict dout, const float *restrict x,
+                                    const float *restrict Wc, const float *restrict b,
+                                    size_t f0, size_t n, size_t N, size_t P, size_t E) {
+    float g_b[BLOCK], g_l[BLOCK], g_m[BLOCK], g_r[BLOCK];
+    for (size_t l = 0; l < n; l++)
+        g_b[l] = db[f0 + l], g_l[l] = dWc[f0 + l], g_m[l] = dWc[E + f0 + l],
+        g_r[l] = dWc[2 * E + f0 + l];
+    for (size_t p = 0; p < N; p++) {
+        const float *u = x + p * P, *de = dout + p * E + f0;
+        for (size_t t = 0; t < P; t++) {
+            const struct conv_in in = conv_inputs(u, t, P);
+            for (size_t l = 0; l < n; l++) {
+                const float c = conv_value(Wc, b, f0 + l, E, in);
+                const float gr = keep_if(de[l] / (float)P, c > 0.0f); /* ReLU backward */
+                g_b[l] += gr, g_l[l] += gr * in.left, g_m[l] += gr * in.mid;
+                g_r[l] += gr * in.right;
+            }
+        }
+    }
+    for (size_t l = 0; l < n; l++)
+        db[f0 + l] = g_b[l], dWc[f0 + l] = g_l[l], dWc[E + f0 + l] = g_m[l],
+        dWc[2 * E + f0 + l] = g_r[l];
 }
 
 void pat_patch_embed_conv_backward(float *dWc, float *db, const float *dout, const float *x,
                                    const float *Wc, const float *b, size_t N, size_t P,
                                    size_t E) {
-    for (size_t p = 0; p < N; p++) { /* fixed order: thread-independent sums */
-        const float *u = x + p * P, *de = dout + p * E;
-        for (size_t t = 0; t < P; t++) {
-            const float left = t > 0 ? u[t - 1] : 0.0f;
-            const float mid = u[t];
-            const float right = t + 1 < P ? u[t + 1] : 0.0f;
-            for (size_t f = 0; f < E; f++) {
-                float c = b[f] + Wc[f] * left + Wc[E + f] * mid + Wc[2 * E + f] * right;
-                if (c <= 0.0f) continue;
-                const float gr = de[f] / (float)P;
-                db[f] += gr;
-                dWc[f] += gr * left;
-                dWc[E + f] += gr * mid;
-                dWc[2 * E + f] += gr * right;
-            }
-        }
-    }
+    size_t f0 = 0;
+    for (; f0 + BLOCK <= E; f0 += BLOCK) /* BLOCK constant: vectorized */
+        conv_backward_block(dWc, db, dout, x, Wc, b, f0, BLOCK, N, P, E);
+    for (; f0 < E; f0++) conv_backward_block(dWc, db, dout, x, Wc, b, f0, 1, N, P, E);
 }
 
 void pat_relu_inplace(float *x, size_t n) {
-    for (size_t i = 0; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    size_t i = 0;
+    for (; i + BLOCK <= n; i += BLOCK)
+        for (size_t l = 0; l < BLOCK; l++) x[i + l] = x[i + l] > 0.0f ? x[i + l] : 0.0f;
+    for (; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void pat_scale_inplace(float *x, float s, size_t n) {
+    const long blocks = (long)(n / BLOCK);
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < blocks; i++)
+        for (size_t l = 0; l < BLOCK; l++) x[(size_t)i * BLOCK + l] *= s;
+    for (size_t i = (size_t)blocks * BLOCK; i < n; i++) x[i] *= s;
+}
+
+static void add_disjoint(float *restrict out, const float *restrict a, size_t n) {
+    size_t i = 0;
+    for (; i + BLOCK <= n; i += BLOCK)
+        for (size_t l = 0; l < BLOCK; l++) out[i + l] += a[i + l];
+    for (; i < n; i++) out[i] += a[i];
 }
 
 void pat_add_inplace(float *out, const float *a, size_t n) {
+    if ((uintptr_t)(a + n) <= (uintptr_t)out || (uintptr_t)(out + n) <= (uintptr_t)a) {
+        add_disjoint(out, a, n);
+        return;
+    }
     for (size_t i = 0; i < n; i++) out[i] += a[i];
 }
 

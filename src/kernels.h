@@ -48,11 +48,15 @@ void pat_patch_embed_conv_backward(float *dWc, float *db, const float *dout, con
                                    const float *Wc, const float *b, size_t N, size_t P,
                                    size_t E);
 
-/* dx (n) = dy (n) where y (n) > 0, else 0 (ReLU backward through its output). */
+/* dx (n) = dy (n) where y (n) > 0, else 0 (ReLU backward through its output);
+ * dx may be dy. */
 void pat_relu_backward(float *dx, const float *dy, const float *y, size_t n);
 
 /* x (n) = max(x, 0), in place. */
 void pat_relu_inplace(float *x, size_t n);
+
+/* x (n) *= s, in place. */
+void pat_scale_inplace(float *x, float s, size_t n);
 
 /* out (n) += a (n). */
 void pat_add_inplace(float *out, const float *a, size_t n);

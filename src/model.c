@@ -209,6 +209,12 @@ static void point_views(struct pat_model *m) {
 
 #define PAT_MAX_SCALER ((size_t)1 << 28) /* minutes; ~510 years */
 
+size_t pat_config_num_params(const struct pat_config *cfg, int with_head, size_t scaler_len) {
+    struct layout_builder lb = {0};
+    build_layout(&lb, cfg, with_head, scaler_len);
+    return lb.floats;
+}
+
 enum pat_status pat_model_create(const struct pat_config *cfg, int with_head,
                                  size_t scaler_len, struct pat_model **out,
                                  struct pat_err *err) {

@@ -70,6 +70,11 @@ struct pat_model {
 #define PAT_MAX_FF 65536
 #define PAT_MAX_LAYERS 256
 
+/* Number of floats of a model of this (checked) architecture: what
+ * pat_model_create would allocate. Readers compare it with the data a file
+ * really holds before creating the model. */
+size_t pat_config_num_params(const struct pat_config *cfg, int with_head, size_t scaler_len);
+
 /* Validate a config: positive sizes, within sane limits. */
 enum pat_status pat_config_check(const struct pat_config *cfg,
                                  struct pat_err *err);

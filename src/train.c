@@ -13,6 +13,10 @@
 #include "train_run.h"
 #include "util.h"
 
+#ifdef PAT_OMP
+#include <omp.h>
+#endif
+
 /* ---- parameters ------------------------------------------------------------ */
 
 void pat_train_default_params(const struct pat_config *cfg, struct pat_train_params *p) {
@@ -207,24 +211,101 @@ static double sequence_loss(const struct train_run *r, float z, float y, size_t 
     return loss / (double)bsz;
 }
 
+/* ---- one optimizer step -------------------------------------------------------
+ * Sequences of a batch are independent, so up to `lanes` of them (the
+ * OpenMP thread count) run at once, each with its own workspace, into its
+ * own zeroed gradient buffer; the buffers are then added to r->grads in
+ * sequence order. The sum is ((g_0 + g_1) + g_2) + ... for any number of
+ * lanes, so the step is bit-identical across thread counts. A wave of one
+ * sequence runs in an inactive parallel region and its kernels use every
+ * thread instead. Memory: per extra lane, one gradient workspace (the
+ * activations of every block for one sequence) and one num_params buffer. */
+
+struct batch_lanes {
+    size_t n;                  /* concurrent sequences */
+    struct pat_grad_ws **ws;   /* n; ws[0] is r->ws */
+    float **grads;             /* n buffers of num_params */
+    double *loss;              /* n */
+    enum pat_status *st;       /* n */
+    struct pat_err *err;       /* n */
+};
+
+static void lanes_free(struct batch_lanes *b) {
+    for (size_t t = 1; b->ws && t < b->n; t++) pat_grad_ws_free(b->ws[t]);
+    for (size_t t = 0; b->grads && t < b->n; t++) free(b->grads[t]);
+    free(b->ws), free(b->grads), free(b->loss), free(b->st), free(b->err);
+}
+
+static enum pat_status lanes_init(struct batch_lanes *b, struct train_run *r, size_t bsz,
+                                  struct pat_err *err) {
+    size_t n = 1;
+#ifdef PAT_OMP
+    n = (size_t)omp_get_max_threads();
+#endif
+    b->n = n < bsz ? n : bsz;
+    b->ws = calloc(b->n, sizeof *b->ws), b->grads = calloc(b->n, sizeof *b->grads);
+    b->loss = calloc(b->n, sizeof *b->loss), b->st = calloc(b->n, sizeof *b->st);
+    b->err = calloc(b->n, sizeof *b->err);
+    if (!b->ws || !b->grads || !b->loss || !b->st || !b->err)
+        return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
+    b->ws[0] = r->ws;
+    for (size_t t = 0; t < b->n; t++) {
+        if (!(b->grads[t] = malloc(r->m->num_params * sizeof(float))))
+            return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
+        enum pat_status st = t ? pat_grad_ws_init(&b->ws[t], r->m, r->train->T, err) : PAT_OK;
+        if (st != PAT_OK) return st;
+    }
+    return PAT_OK;
+}
+
+/* Forward and backward of sequence order[i] into lane t's buffers. */
+static void lane_sequence(struct train_run *r, struct batch_lanes *b, size_t t, size_t i,
+                          size_t b0, size_t bsz, const struct pat_grad_opts *o) {
+    const size_t idx = r->order[i], T = r->train->T;
+    struct pat_rng rng;
+    pat_rng_seed(&rng, mix(mix(r->p->seed, r->opt.step), i - b0));
+    float z, dz;
+    memset(b->grads[t], 0, r->m->num_params * sizeof(float));
+    b->st[t] = pat_grad_forward(b->ws[t], r->m, r->train->x + idx * T, o, &rng, &z, &b->err[t]);
+    if (b->st[t] != PAT_OK) return;
+    b->loss[t] = sequence_loss(r, z, r->train->y[idx], bsz, &dz);
+    b->st[t] = pat_grad_backward(b->ws[t], r->m, dz, o, b->grads[t], &b->err[t]);
+}
+
+/* Sequences order[b0, b1) in waves of b->n; gradients summed into r->grads
+ * and losses into *loss, both in sequence order. */
+static enum pat_status batch_gradients(struct train_run *r, struct batch_lanes *b, size_t b0,
+                                       size_t b1, double *loss, struct pat_err *err) {
+    const struct pat_grad_opts o = stage_grad_opts(r);
+    const size_t np = r->m->num_params;
+    for (size_t w0 = b0; w0 < b1; w0 += b->n) {
+        const int k = (int)(b1 - w0 < b->n ? b1 - w0 : b->n);
+#pragma omp parallel for num_threads(k) schedule(static, 1)
+        for (int t = 0; t < k; t++) lane_sequence(r, b, (size_t)t, w0 + (size_t)t, b0, b1 - b0, &o);
+        for (int t = 0; t < k; t++) {
+            if (b->st[t] != PAT_OK) {
+                if (err) *err = b->err[t];
+                return b->st[t];
+            }
+            *loss += b->loss[t];
+            const float *g = b->grads[t];
+#pragma omp parallel for schedule(static)
+            for (long j = 0; j < (long)np; j++) r->grads[j] += g[j];
+        }
+    }
+    return PAT_OK;
+}
+
 /* One optimizer step on the batch order[b0, b1); returns the batch loss. */
 static enum pat_status train_batch(struct train_run *r, size_t b0, size_t b1, double *loss,
                                    double *norm, struct pat_err *err) {
-    const struct pat_grad_opts o = stage_grad_opts(r);
-    const size_t T = r->train->T, bsz = b1 - b0;
+    struct batch_lanes lanes = {0};
     memset(r->grads, 0, r->m->num_params * sizeof *r->grads);
     *loss = 0.0;
-    for (size_t i = b0; i < b1; i++) {
-        const size_t idx = r->order[i];
-        struct pat_rng rng;
-        pat_rng_seed(&rng, mix(mix(r->p->seed, r->opt.step), i - b0));
-        float z, dz;
-        enum pat_status st = pat_grad_forward(r->ws, r->m, r->train->x + idx * T, &o, &rng, &z, err);
-        if (st != PAT_OK) return st;
-        *loss += sequence_loss(r, z, r->train->y[idx], bsz, &dz);
-        st = pat_grad_backward(r->ws, r->m, dz, &o, r->grads, err);
-        if (st != PAT_OK) return st;
-    }
+    enum pat_status st = lanes_init(&lanes, r, b1 - b0, err);
+    if (st == PAT_OK) st = batch_gradients(r, &lanes, b0, b1, loss, err);
+    lanes_free(&lanes);
+    if (st != PAT_OK) return st;
     *norm = r->p->clip_norm > 0 ? pat_clip_grad_norm(r->grads, r->m->num_params, r->p->clip_norm)
                                 : pat_grad_norm(r->grads, r->m->num_params);
     if (!isfinite(*norm) || !isfinite(*loss))

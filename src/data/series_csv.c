@@ -51,13 +51,16 @@ static enum pat_status timestamp(struct reader *r, const char *f, int64_t *t,
     return PAT_OK;
 }
 
-/* Value field -> value and state; NA allowed when allow_na. */
-static enum pat_status value(struct reader *r, const char *f, int allow_na, float *v,
-                             enum pat_minute_state *state, struct pat_err *err) {
+/* Value field (1-based column col) -> value and state; NA allowed when
+ * allow_na. A bad value names the file, line and column. */
+static enum pat_status value(struct reader *r, const char *f, size_t col, int allow_na,
+                             float *v, enum pat_minute_state *state, struct pat_err *err) {
     double d = 0;
     int k = pat_parse_value(f, &d);
-    if (k == -2) return bad(r, PAT_ERR_NUMERIC, "value is not a finite number:", f, err);
-    if (k == -1) return bad(r, PAT_ERR_FORMAT, "value is not a number:", f, err);
+    if (k < 0)
+        return pat_fail(err, k == -2 ? PAT_ERR_NUMERIC : PAT_ERR_FORMAT,
+                        "%s:%zu: value is not a %snumber: '%.40s' (column %zu)", r->L.path,
+                        r->L.line, k == -2 ? "finite " : "", f, col);
     if (k == 0 && !allow_na)
         return bad(r, PAT_ERR_FORMAT, "missing value (NA or empty) not allowed here:", f, err);
     *v = k == 1 ? (float)d : NAN;
@@ -84,7 +87,7 @@ static enum pat_status depresjon_line(struct reader *r, char **f, size_t nf,
         return bad(r, PAT_ERR_FORMAT, "not a date (YYYY-MM-DD):", f[1], err);
     if (day != pat_floor_div(t, PAT_MINUTES_PER_DAY) * PAT_MINUTES_PER_DAY)
         return bad(r, PAT_ERR_FORMAT, "date does not match the timestamp:", f[1], err);
-    if ((s = value(r, f[2], 0, &v, &st, err)) != PAT_OK) return s;
+    if ((s = value(r, f[2], 3, 0, &v, &st, err)) != PAT_OK) return s;
     if (v < 0) return bad(r, PAT_ERR_FORMAT, "negative activity count:", f[2], err);
     return push(r, t, v, st, err);
 }
@@ -98,7 +101,7 @@ static enum pat_status timestamp_line(struct reader *r, char **f, size_t nf,
         return pat_fail(err, PAT_ERR_FORMAT, "%s:%zu: %zu fields, expected 2 (timestamp,value)",
                         r->L.path, r->L.line, nf);
     enum pat_status s = timestamp(r, f[0], &t, err);
-    if (s == PAT_OK) s = value(r, f[1], 1, &v, &st, err);
+    if (s == PAT_OK) s = value(r, f[1], 2, 1, &v, &st, err);
     return s == PAT_OK ? push(r, t, v, st, err) : s;
 }
 
@@ -108,7 +111,7 @@ static enum pat_status values_line(struct reader *r, char **f, size_t nf, struct
     if (nf != 1)
         return pat_fail(err, PAT_ERR_FORMAT, "%s:%zu: %zu fields, expected 1 value per line",
                         r->L.path, r->L.line, nf);
-    enum pat_status s = value(r, f[0], 1, &v, &st, err);
+    enum pat_status s = value(r, f[0], 1, 1, &v, &st, err);
     if (s != PAT_OK) return s;
     return push(r, r->p->start + (int64_t)r->values++, v, st, err);
 }

@@ -143,8 +143,8 @@ static enum pat_status long_line(struct long_reader *r, char **f, size_t nf,
     int k = pat_parse_value(f[r->col[2]], &v);
     if (k < 0)
         return pat_fail(err, k == -2 ? PAT_ERR_NUMERIC : PAT_ERR_FORMAT, "%s:%zu: value "
-                        "'%.40s' is not a %snumber", r->L.path, r->L.line, f[r->col[2]],
-                        k == -2 ? "finite " : "");
+                        "'%.40s' is not a %snumber (column %d)", r->L.path, r->L.line,
+                        f[r->col[2]], k == -2 ? "finite " : "", r->col[2] + 1);
     int is_new = pat_long_is_new(&r->a, id);
     st = pat_long_push(&r->a, id, t, k == 1 ? (float)v : NAN,
                        k == 1 ? PAT_MIN_VALID : PAT_MIN_MISSING, r->L.path, r->L.line, err);

@@ -159,6 +159,16 @@ static enum pat_status st_to_model(const char *path, const struct pat_st_file *f
     size_t scaler_len;
     struct pat_model *m = NULL;
     enum pat_status st = infer(path, f, &cfg, &with_head, &scaler_len, err);
+    if (st == PAT_OK && (st = pat_config_check(&cfg, err)) != PAT_OK)
+        pat_err_prefix(err, path, st);
+    /* Every parameter must be in the file: refuse before allocating a model
+     * that the file's data cannot fill (a few tensor names can otherwise
+     * ask for ~1000x the file's size). */
+    if (st == PAT_OK && (scaler_len > f->data_size / 4 ||
+                         pat_config_num_params(&cfg, with_head, scaler_len) > f->data_size / 4))
+        st = pat_fail(err, PAT_ERR_FORMAT,
+                      "%s: the tensors' shapes ask for a %s model larger than the %zu "
+                      "bytes of data in the file", path, pat_config_name(&cfg), f->data_size);
     if (st == PAT_OK) { /* the architecture complaint names no file: add it */
         st = pat_model_create(&cfg, with_head, scaler_len, &m, err);
         if (st != PAT_OK) pat_err_prefix(err, path, st);

@@ -106,6 +106,11 @@ static int on_variable(int index, readstat_variable_t *var, const char *labels, 
         r->map_len = len;
     }
     const char *name = readstat_variable_get_name(var);
+    if (!name || !*name) { /* a damaged NAMESTR record (found by fuzzing) */
+        r->st = pat_fail(r->err, PAT_ERR_FORMAT, "%s: variable %d has no name", r->path,
+                         index + 1);
+        return READSTAT_HANDLER_ABORT;
+    }
     for (size_t k = 0; k < r->n; k++) {
         if (!ieq(name, r->cols[k].name)) continue;
         if (readstat_variable_get_type_class(var) != READSTAT_TYPE_CLASS_NUMERIC) {

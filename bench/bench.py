@@ -1,0 +1,386 @@
+#!/usr/bin/python3
+"""Benchmarks of pat against the PyTorch reference and the machine's GEMM rate.
+
+    /usr/bin/python3 bench/bench.py [--build build] [--threads 2] [--quick] [--out FILE]
+
+(`make bench` and `make bench QUICK=1` run it.) Every job runs in its own process, so
+that its peak resident memory (getrusage maxrss) is its own: bench/bench_job (pat, C)
+or bench/ref_job.py (tools/reference/pat_reference.py in float32 under Debian's
+python3-torch, torch.set_num_threads to the same thread count). The pat job and the
+reference job of each row run back to back, and an OpenBLAS sgemm 2048^3 runs between
+the architectures, so every ratio compares numbers taken minutes apart on the same
+machine; the sgemm rate is the median of its runs.
+
+Effective GFLOP/s counts the model's matrix-product FLOPs per sequence (2·m·n·k for
+every product: projections, q·k, a·v, feed-forward, patch embedding) times sequences
+per second; a training step counts three forward passes (forward, and backward at
+twice the forward). The table, the machine description and every target (met or not)
+go to standard output and to --out (default BUILD/bench/report.md).
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ARCHS = {  # P, H, L, embedding
+    "S": (18, 6, 1, "dense"), "M": (18, 12, 2, "dense"), "L": (9, 12, 4, "dense"),
+    "conv-S": (18, 6, 1, "conv"), "conv-M": (18, 12, 2, "conv"), "conv-L": (9, 12, 4, "conv"),
+}
+T, E, K, F = 10080, 96, 96, 256
+PY = "/usr/bin/python3"  # Debian's interpreter: the one with python3-torch
+REF = [PY, "bench/ref_job.py"]
+
+
+def forward_gflop(arch):
+    """Matrix-product GFLOP of one forward pass over one week (T = 10080 minutes)."""
+    P, H, L, emb = ARCHS[arch]
+    N, HK = T // P, H * K
+    embed = 2 * N * P * E if emb == "dense" else 2 * 3 * T * E
+    block = 3 * 2 * N * E * HK + 2 * 2 * N * N * HK + 2 * N * HK * E + 2 * 2 * N * E * F
+    return (embed + L * block) * 1e-9
+
+
+class Plan:
+    """Which jobs run, with how many repetitions (sized for a 2-core machine)."""
+
+    def __init__(self, quick):
+        self.archs = ["S", "M"] if quick else list(ARCHS)
+        self.batches = [1, 16] if quick else [1, 16, 64]
+        self.quick = quick
+
+    def infer_reps(self, arch, batch, ref):
+        """Timed calls after one warm-up call."""
+        size = arch[-1]
+        if ref:
+            return {1: {"S": 5, "M": 3, "L": 1}[size]}.get(batch, 1)
+        per = {"S": 40, "M": 10, "L": 3}[size]
+        return max(1, per // batch) if batch > 1 else per
+
+    def ref_skipped(self, arch, batch):
+        """The reference holds (B, H, N, N) attention: PAT-L at batch 64 needs ~17 GB."""
+        return arch.endswith("L") and batch >= 64
+
+    def train_batch(self, arch):
+        """Batch 16, but 4 for PAT-L, whose reference step at 16 needs ~9 GB and ~45 s."""
+        return 4 if arch.endswith("L") else 16
+
+    def train_steps(self, arch, ref):
+        return 1 if ref or arch.endswith("L") else 2
+
+
+def cpu_sample():
+    """(total, busy) jiffies of the whole machine so far, from /proc/stat. Niced work
+    (fuzzers, batch jobs) does not count as busy: at nice 10 or more it gets a tenth
+    of a core or less beside a job at normal priority."""
+    f = [int(v) for v in open("/proc/stat").readline().split()[1:]]
+    return sum(f), sum(f) - f[1] - f[3] - f[4]     # nice, idle and iowait
+
+
+def busy_fraction(interval=0.5):
+    """Share of the machine's CPU time spent by anything over `interval` seconds."""
+    t0, b0 = cpu_sample()
+    time.sleep(interval)
+    t1, b1 = cpu_sample()
+    return (b1 - b0) / max(t1 - t0, 1)
+
+
+def run_job(cmd, env):
+    """Run one job; returns its key=value line as a dict (empty on failure)."""
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    line = next((ln for ln in res.stdout.splitlines() if ln.startswith("job=")), None)
+    if res.returncode != 0 or line is None:
+        print(f"  ! {' '.join(cmd)} failed: {res.stderr.strip()[-300:]}", file=sys.stderr)
+        return {}
+    return dict(kv.split("=", 1) for kv in line.split())
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.plan = Plan(args.quick)
+        self.job = os.path.join(args.build, "bench", "bench_job")
+        # OpenBLAS threads only for the sgemm job: idle BLAS threads would spin
+        # beside pat's and torch's own.
+        self.env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS="1")
+        self.busy = []      # share of the CPUs other processes used during each job
+        self.wait_left = args.wait_budget
+        self.sgemm = []
+        self.rows = []      # (label, kind, arch, batch, pat dict, ref dict or None, note)
+        self.extra = {}
+
+    def log(self, msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    def quiet(self):
+        """Wait (up to --max-wait s, and --wait-budget s over the whole run) until other
+        processes leave the machine idle, so that pat and the reference are both
+        measured on a quiet machine."""
+        t0 = time.time()
+        limit = min(self.args.max_wait, self.wait_left)
+        while busy_fraction() > 0.1 and time.time() - t0 < limit:
+            time.sleep(1.0)
+        self.wait_left -= time.time() - t0
+
+    def measure(self, cmd, env=None):
+        """Run one job on a quiet machine; r["others"] is the share of the machine that
+        other processes used while it ran (its busy time minus the job's CPU time)."""
+        self.quiet()
+        t0, b0 = cpu_sample()
+        c0 = os.times()
+        r = run_job(cmd, env or self.env)
+        c1 = os.times()
+        t1, b1 = cpu_sample()
+        mine = (c1.children_user + c1.children_system - c0.children_user - c0.children_system)
+        hz = os.sysconf("SC_CLK_TCK")
+        others = max(0.0, ((b1 - b0) / hz - mine) / max((t1 - t0) / hz, 1e-9))
+        self.busy.append(others)
+        if r:
+            r["others"] = others
+        return r
+
+    def pat(self, kind, arch, batch, reps, threads=None):
+        t = str(threads or self.args.threads)
+        return self.measure([self.job, kind, arch, str(batch), str(reps), t])
+
+    def ref(self, kind, arch, batch, reps):
+        return self.measure(REF + [kind, arch, str(batch), str(reps), str(self.args.threads)])
+
+    def run_sgemm(self):
+        r = self.measure([self.job, "sgemm", "2048", "5", str(self.args.threads)],
+                         dict(self.env, OPENBLAS_NUM_THREADS=str(self.args.threads)))
+        if r.get("gflop_s"):
+            self.sgemm.append(float(r["gflop_s"]))
+            self.log(f"  sgemm 2048^3: {float(r['gflop_s']):.1f} GFLOP/s")
+
+    def run_arch(self, arch):
+        for batch in self.plan.batches:
+            p = self.pat("infer", arch, batch, self.plan.infer_reps(arch, batch, False))
+            r, note = None, ""
+            if self.plan.ref_skipped(arch, batch):
+                note = "reference not run (needs ~17 GB)"
+            else:
+                r = self.ref("infer", arch, batch, self.plan.infer_reps(arch, batch, True))
+            self.rows.append((f"{arch} infer b{batch}", "infer", arch, batch, p, r, note))
+            self.log(f"  {arch} infer b{batch}: pat {p.get('seq_per_s', '?')} seq/s, "
+                     f"reference {r.get('seq_per_s', '?') if r else '-'}")
+        b = self.plan.train_batch(arch)
+        p = self.pat("train", arch, b, self.plan.train_steps(arch, False))
+        r = self.ref("train", arch, b, self.plan.train_steps(arch, True))
+        self.rows.append((f"{arch} train b{b}", "train", arch, b, p, r, ""))
+        self.log(f"  {arch} train b{b}: pat {p.get('seq_per_s', '?')} seq/s, "
+                 f"reference {r.get('seq_per_s', '?')}")
+
+    def run_threads(self):
+        """PAT-M inference and training at batch 16 with 1 and with 2 threads."""
+        for kind, reps in (("infer", 1), ("train", 1)):
+            one = self.pat(kind, "M", 16, reps, threads=1)
+            two = self.pat(kind, "M", 16, reps, threads=2)
+            self.extra[f"threads_{kind}"] = (one, two)
+            self.log(f"  M {kind} b16: 1 thread {one.get('seq_per_s')}, 2 threads "
+                     f"{two.get('seq_per_s')}")
+
+    def run_cli(self):
+        """One-week PAT-S prediction, whole process, pat CLI versus the reference script."""
+        tmp = os.path.join(self.args.build, "bench")
+        model, week = os.path.join(tmp, "pat-s.safetensors"), os.path.join(tmp, "week.csv")
+        pat = os.path.join(self.args.build, "pat")
+        subprocess.run([pat, "init", "--arch", "S", "-o", model, "--seed", "3"], check=True,
+                       capture_output=True)
+        with open(week, "w") as f:
+            f.write(",".join(f"{(i * 37 % 101) / 10.0:.1f}" for i in range(T)) + "\n")
+        cmds = {"pat": [pat, "predict", "-m", model, "-i", week, "-o",
+                        os.path.join(tmp, "p_pat.csv"), "-q", "-t", str(self.args.threads)],
+                "ref": [PY, "tools/reference/pat_reference.py", "predict", "--weights",
+                                  model, "-i", week, "-o", os.path.join(tmp, "p_ref.csv"),
+                                  "--dtype", "float32"]}
+        times = {"pat": [], "ref": []}
+        for _ in range(3):
+            for who, cmd in cmds.items():
+                self.quiet()
+                t0 = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True, env=self.env)
+                times[who].append(time.perf_counter() - t0)
+        self.extra["cli"] = {w: statistics.median(v) for w, v in times.items()}
+        with open(os.path.join(tmp, "p_pat.csv")) as a, open(os.path.join(tmp, "p_ref.csv")) as b:
+            self.extra["cli_diff"] = abs(float(a.read()) - float(b.read()))
+        self.log(f"  one-week PAT-S predict: pat {self.extra['cli']['pat']:.3f} s, "
+                 f"reference {self.extra['cli']['ref']:.3f} s")
+
+    def run_shapes(self):
+        res = subprocess.run([self.job, "shapes", "3", "1"], capture_output=True, text=True,
+                             env=dict(self.env, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))
+        self.extra["shapes"] = [dict(kv.split("=", 1) for kv in ln.split())
+                                for ln in res.stdout.splitlines() if ln.startswith("job=")]
+
+    def run(self):
+        t0 = time.time()
+        self.run_sgemm()
+        for arch in self.plan.archs:
+            self.log(f"{arch}:")
+            self.run_arch(arch)
+            self.run_sgemm()
+        self.run_threads()
+        self.run_sgemm()
+        self.run_cli()
+        if not self.args.quick:
+            self.run_shapes()
+        self.extra["minutes"] = (time.time() - t0) / 60
+
+
+# ---- report -------------------------------------------------------------------------
+
+def machine():
+    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
+                if ln.startswith("model name")), platform.processor())
+    flags = next((ln for ln in open("/proc/cpuinfo") if ln.startswith("flags")), "")
+    isa = "avx512f" if " avx512f" in flags else "avx2" if " avx2" in flags else "sse2"
+    mem = next(int(ln.split()[1]) for ln in open("/proc/meminfo") if ln.startswith("MemTotal"))
+    cc = subprocess.run(["cc", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+    torch = subprocess.run([PY, "-c", "import torch; print(torch.__version__)"],
+                           capture_output=True, text=True).stdout.strip()
+    load = open("/proc/loadavg").read().split()[:3]
+    return (f"{cpu}, {os.cpu_count()} cores (widest vectors: {isa}), "
+            f"{mem / 2**20:.0f} GiB; {cc}; torch {torch}; load average at the end "
+            f"{' '.join(load)}")
+
+
+def fnum(x, digits=1):
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+class Report:
+    def __init__(self, bench):
+        self.b = bench
+        self.sgemm = statistics.median(bench.sgemm) if bench.sgemm else None
+        self.lines, self.targets = [], []
+
+    def out(self, s=""):
+        self.lines.append(s)
+
+    def target(self, what, value, goal, met):
+        self.targets.append((what, value, goal, met))
+
+    def table(self):
+        self.out("| job | pat seq/s | reference seq/s | ratio | pat GFLOP/s | of sgemm "
+                 "| pat peak RSS MB | reference peak RSS MB |")
+        self.out("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for label, kind, arch, batch, p, r, note in self.b.rows:
+            ps = float(p["seq_per_s"]) if p.get("seq_per_s") else None
+            rs = float(r["seq_per_s"]) if r and r.get("seq_per_s") else None
+            g = ps * forward_gflop(arch) * (3 if kind == "train" else 1) if ps else None
+            frac = g / self.sgemm if g and self.sgemm else None
+            prss = int(p["maxrss_kb"]) / 1024 if p.get("maxrss_kb") else None
+            rrss = int(r["maxrss_kb"]) / 1024 if r and r.get("maxrss_kb") else None
+            ratio = ps / rs if ps and rs else None
+            busy = max(p.get("others", 0), r.get("others", 0) if r else 0) > 0.1
+            label = label + (" *" if busy else "")
+            self.out(f"| {label} | {fnum(ps)} | {fnum(rs, 2)} | {fnum(ratio)}x | {fnum(g)} | "
+                     f"{fnum(frac * 100 if frac else None, 0)}% | {fnum(prss, 0)} | "
+                     f"{fnum(rrss, 0)} |" + (f" {note}" if note else ""))
+            self.check_row(kind, arch, batch, ps, rs, frac, prss, rrss)
+
+    def check_row(self, kind, arch, batch, ps, rs, frac, prss, rrss):
+        if arch not in ("S", "M", "L"):
+            return
+        ratio = ps / rs if ps and rs else None
+        if kind == "infer" and batch in (1, 16):
+            self.target(f"inference PAT-{arch} batch {batch} >= 4x reference",
+                        f"{fnum(ratio)}x", "4x", ratio is not None and ratio >= 4)
+        if kind == "infer" and batch == 16 and arch in ("M", "L"):
+            self.target(f"PAT-{arch} batch 16 effective GFLOP/s >= 60% of sgemm",
+                        f"{fnum(frac * 100 if frac else None, 0)}%", "60%",
+                        frac is not None and frac >= 0.6)
+        if kind == "infer" and batch == 16 and arch == "L":
+            q = rrss / prss if prss and rrss else None
+            self.target("PAT-L batch 16 inference peak RSS <= 1/10 of reference",
+                        f"1/{fnum(q)}", "1/10", q is not None and q >= 10)
+        if kind == "train":
+            self.target(f"training step PAT-{arch} >= 3x reference", f"{fnum(ratio)}x", "3x",
+                        ratio is not None and ratio >= 3)
+
+    def threads_and_cli(self):
+        self.out()
+        for kind in ("infer", "train"):
+            one, two = self.b.extra.get(f"threads_{kind}", ({}, {}))
+            s = float(two["seq_per_s"]) / float(one["seq_per_s"]) if one and two else None
+            star = " *" if max(one.get("others", 0), two.get("others", 0)) > 0.1 else ""
+            self.out(f"- PAT-M {kind} batch 16{star}: 1 thread {one.get('seq_per_s', '-')} seq/s, "
+                     f"2 threads {two.get('seq_per_s', '-')} seq/s: {fnum(s, 2)}x")
+            self.target(f"two threads >= 1.7x one thread (PAT-M {kind} b16)", f"{fnum(s, 2)}x",
+                        "1.7x", s is not None and s >= 1.7)
+        cli = self.b.extra.get("cli")
+        if cli:
+            s = cli["ref"] / cli["pat"]
+            self.out(f"- one-week PAT-S prediction, whole process (median of 3): pat "
+                     f"{cli['pat']:.3f} s, reference script {cli['ref']:.3f} s: {s:.0f}x "
+                     f"(probabilities differ by {self.b.extra['cli_diff']:.1e})")
+            self.target("one-week PAT-S prediction, whole process, >= 20x reference script",
+                        f"{s:.0f}x", "20x", s >= 20)
+
+    def shapes(self):
+        rows = self.b.extra.get("shapes")
+        if not rows:
+            return
+        paths = list(dict.fromkeys(r["path"] for r in rows))
+        self.out()
+        self.out("One thread, GFLOP/s of one product (best of 3):")
+        self.out()
+        self.out("| product | m x n x k | " + " | ".join(paths) + " |")
+        self.out("|---|---|" + "---:|" * len(paths))
+        for name in dict.fromkeys(r["name"] for r in rows):
+            rs = {r["path"]: r for r in rows if r["name"] == name}
+            r0 = next(iter(rs.values()))
+            self.out(f"| {name} | {r0['m']} x {r0['n']} x {r0['k']} | " +
+                     " | ".join(rs[p]["gflop_s"] if p in rs else "-" for p in paths) + " |")
+
+    def render(self):
+        b = self.b
+        self.out(f"Machine: {machine()}.")
+        self.out(f"Threads: {b.args.threads} (pat OpenMP, torch.set_num_threads, OpenBLAS). "
+                 f"OpenBLAS sgemm 2048^3: median {fnum(self.sgemm)} GFLOP/s over "
+                 f"{len(b.sgemm)} runs ({', '.join(f'{g:.0f}' for g in b.sgemm)}). "
+                 f"Run time {b.extra.get('minutes', 0):.1f} min"
+                 f"{' (quick mode)' if b.args.quick else ''}. Each job waited (at most "
+                 f"{b.args.max_wait:.0f} s, {b.args.wait_budget:.0f} s in all) for an idle "
+                 f"machine; other processes used under "
+                 f"10% of the CPUs during {sum(x <= 0.1 for x in b.busy)} of {len(b.busy)} jobs; "
+                 f"rows marked * (pat's or the reference's job) ran beside more.")
+        self.out()
+        self.table()
+        self.threads_and_cli()
+        self.shapes()
+        self.out()
+        self.out("Targets:")
+        self.out()
+        for what, value, goal, met in self.targets:
+            self.out(f"- [{'met' if met else 'NOT MET'}] {what}: {value} (target {goal})")
+        return "\n".join(self.lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="S and M, batch 1 and 16 only")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--max-wait", type=float, default=60,
+                    help="seconds to wait for an idle machine before each job (default 60)")
+    ap.add_argument("--wait-budget", type=float, default=300,
+                    help="seconds of such waiting over the whole run (default 300)")
+    args = ap.parse_args()
+    bench = Bench(args)
+    bench.run()
+    text = Report(bench).render()
+    print(text)
+    out = args.out or os.path.join(args.build, "bench", "report.md")
+    with open(out, "w") as f:
+        f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
