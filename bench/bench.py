@@ -104,8 +104,12 @@ class Bench:
         self.plan = Plan(args.quick)
         self.job = os.path.join(args.build, "bench", "bench_job")
         # OpenBLAS threads only for the sgemm job: idle BLAS threads would spin
-        # beside pat's and torch's own.
-        self.env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS="1")
+        # beside pat's and torch's own. Both pat and torch use libgomp; passive
+        # waiting keeps a thread that waits at a barrier from spinning on a core
+        # that its preempted partner needs when other processes share the
+        # machine (there, the default spinning costs both several times over).
+        self.env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS="1",
+                        OMP_WAIT_POLICY="passive")
         self.busy = []      # share of the CPUs other processes used during each job
         self.wait_left = args.wait_budget
         self.sgemm = []
@@ -340,7 +344,8 @@ class Report:
     def render(self):
         b = self.b
         self.out(f"Machine: {machine()}.")
-        self.out(f"Threads: {b.args.threads} (pat OpenMP, torch.set_num_threads, OpenBLAS). "
+        self.out(f"Threads: {b.args.threads} (pat OpenMP, torch.set_num_threads, OpenBLAS), "
+                 f"OMP_WAIT_POLICY=passive for both. "
                  f"OpenBLAS sgemm 2048^3: median {fnum(self.sgemm)} GFLOP/s over "
                  f"{len(b.sgemm)} runs ({', '.join(f'{g:.0f}' for g in b.sgemm)}). "
                  f"Run time {b.extra.get('minutes', 0):.1f} min"

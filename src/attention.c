@@ -296,7 +296,7 @@ int pat_attention(float *ctx, float *colsum, float *lse, const float *q, const f
         struct att_scratch w;
         const int ok = scratch_init(&w, K);
         failed |= !ok;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
         for (long job = 0; job < jobs; job++)
             if (ok) forward_dispatch(isa, &a, &w, (size_t)job / tiles, (size_t)job % tiles);
         scratch_free(&w);
@@ -393,7 +393,7 @@ static int backward_jobs(const struct att_bwd *a, float *dq) {
         struct att_scratch w;
         const int ok = scratch_init(&w, a->K);
         failed |= !ok;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
         for (long job = 0; job < jobs; job++)
             if (ok) backward_dispatch(isa, a, &w, (size_t)job / groups, (size_t)job % groups);
         scratch_free(&w);

@@ -168,7 +168,7 @@ void pat_gemm_bias(float *y, const float *x, const float *W, const float *b, siz
                    size_t I, size_t O) {
     const enum pat_isa isa = pat_isa_active();
     const long nblocks = (long)((R + ROW_BLOCK - 1) / ROW_BLOCK);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
     for (long blk = 0; blk < nblocks; blk++) {
         const size_t r0 = (size_t)blk * ROW_BLOCK;
         const size_t rows = R - r0 < ROW_BLOCK ? R - r0 : ROW_BLOCK;
@@ -189,7 +189,7 @@ static void backward_dx(enum pat_isa isa, float *dx, const float *dy, const floa
     for (size_t i = 0; i < I; i++)
         for (size_t o = 0; o < O; o++) wt[o * I + i] = W[i * O + o];
     const long nblocks = (long)((R + ROW_BLOCK - 1) / ROW_BLOCK);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
     for (long blk = 0; blk < nblocks; blk++) {
         const size_t r0 = (size_t)blk * ROW_BLOCK;
         const size_t rows = R - r0 < ROW_BLOCK ? R - r0 : ROW_BLOCK;
@@ -204,7 +204,7 @@ static void backward_dw(enum pat_isa isa, float *dW, const float *dy, const floa
                         size_t I, size_t O) {
     const size_t bi = (I + ROW_BLOCK - 1) / ROW_BLOCK, bo = (O + COL_BLOCK - 1) / COL_BLOCK;
     const long jobs = (long)(bi * bo);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
     for (long job = 0; job < jobs; job++) {
         const size_t i0 = (size_t)job / bo * ROW_BLOCK, o0 = (size_t)job % bo * COL_BLOCK;
         const size_t ni = I - i0 < ROW_BLOCK ? I - i0 : ROW_BLOCK;

@@ -28,7 +28,6 @@ enum run_mode { RUN_EMBED, RUN_PREDICT, RUN_EXPLAIN };
 
 struct workspace {
     float *xs;          /* (T) the input after the scaler */
-    float *pe;          /* (N, E) positional encoding */
     float *x, *xt;      /* (N, E) tokens between blocks, (E, N) the same transposed */
     float *q;           /* (N, H*K) queries */
     float *kt, *vh;     /* (H, K, N), (H, N, K) keys and values as attention reads them */
@@ -54,7 +53,7 @@ static enum pat_status workspace_init(struct workspace *w, const struct pat_conf
     int ok = pat_mul_size(N, HK, &nhk) && pat_mul_size(N, E, &ne) && pat_mul_size(N, F, &nf);
     if (ok && explain)
         ok = pat_mul_size(c->num_heads * pat_attention_tiles(N), N, &ncol);
-    ok = ok && pat_mul_size(nhk, 4, &total) && pat_add_size(total, 5 * ne, &total) &&
+    ok = ok && pat_mul_size(nhk, 4, &total) && pat_add_size(total, 4 * ne, &total) &&
          pat_add_size(total, nf + ncol + T, &total) && pat_mul_size(total, sizeof(float), &total);
     if (!ok) return pat_fail(err, PAT_ERR_USAGE, "sequence of %zu minutes is too long", T);
     if (!(w->mem = malloc(total)))
@@ -64,14 +63,12 @@ static enum pat_status workspace_init(struct workspace *w, const struct pat_conf
     w->kt = p, p += nhk;
     w->vh = p, p += nhk;
     w->ctx = p, p += nhk;
-    w->pe = p, p += ne;
     w->x = p, p += ne;
     w->xt = p, p += ne;
     w->tmp = p, p += ne;
     w->ff = p, p += nf;
     w->colsum = explain ? p : NULL, p += ncol;
     w->xs = p;
-    pat_positional_encoding(w->pe, N, E);
     return PAT_OK;
 }
 
@@ -92,8 +89,14 @@ static size_t block_rows(size_t n, size_t r0) { return n - r0 < ROWS ? n - r0 : 
 /* c rows [0, rows) of width n (ldc) = bias (n), or bias[row] when per_row. */
 static void fill_bias(float *c, size_t ldc, const float *bias, size_t rows, size_t n,
                       int per_row) {
-    for (size_t r = 0; r < rows; r++)
-        for (size_t j = 0; j < n; j++) c[r * ldc + j] = per_row ? bias[r] : bias[j];
+    for (size_t r = 0; r < rows; r++) {
+        float *cr = c + r * ldc;
+        if (!per_row) {
+            memcpy(cr, bias, n * sizeof *cr);
+            continue;
+        }
+        for (size_t j = 0; j < n; j++) cr[j] = bias[r];
+    }
 }
 
 /* q = (x·Wq + bq)/sqrt(K), kt (H*K, N) = (x·Wk + bk)^T, vh (H, N, K) = x·Wv + bv. */
@@ -102,7 +105,7 @@ static void block_projections(struct workspace *w, const struct pat_block_weight
     const size_t E = c->embed_dim, H = c->num_heads, K = c->key_dim, HK = H * K;
     const size_t nq = nblocks(N), nk = nblocks(HK);
     const float scale = (float)(1.0 / sqrt((double)K)); /* Keras scales the query */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
     for (long job = 0; job < (long)(nq + nk + H * nq); job++) {
         size_t j = (size_t)job;
         if (j < nq) {
@@ -135,7 +138,7 @@ static void dense_rows(enum pat_isa isa, float *out, const float *a, const float
 static void block_rowwise(struct workspace *w, const struct pat_block_weights *b,
                           const struct pat_config *c, size_t N, enum pat_isa isa) {
     const size_t E = c->embed_dim, HK = c->num_heads * c->key_dim, F = c->ff_dim;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
     for (long blk = 0; blk < (long)nblocks(N); blk++) {
         const size_t r0 = (size_t)blk * ROWS, rows = block_rows(N, r0);
         float *x = w->x + r0 * E, *tmp = w->tmp + r0 * E, *ff = w->ff + r0 * F;
@@ -164,11 +167,12 @@ static int block_forward(struct workspace *w, const struct pat_block_weights *b,
 }
 
 /* x (N, E) = patch embedding of x_in (T) after the scaler, plus the
- * positional encoding; xt = x^T. Row blocks in parallel. */
+ * positional encoding (computed here, row block by row block); xt = x^T.
+ * Row blocks in parallel. */
 static void embed(struct workspace *w, const struct pat_model *m, const float *x_in, size_t N) {
     const struct pat_config *c = &m->cfg;
     const size_t E = c->embed_dim, P = c->patch_size;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
     for (long blk = 0; blk < (long)nblocks(N); blk++) {
         const size_t r0 = (size_t)blk * ROWS, rows = block_rows(N, r0);
         float *xs = w->xs + r0 * P, *x = w->x + r0 * E;
@@ -179,7 +183,9 @@ static void embed(struct workspace *w, const struct pat_model *m, const float *x
             pat_patch_embed_dense(x, xs, m->embed_w, m->embed_b, rows, P, E);
         else
             pat_patch_embed_conv(x, xs, m->embed_w, m->embed_b, rows, P, E);
-        pat_add_inplace(x, w->pe + r0 * E, rows * E);
+        float *pe = w->tmp + r0 * E; /* free until the first block */
+        pat_positional_encoding_rows(pe, r0, rows, E);
+        pat_add_inplace(x, pe, rows * E);
         for (size_t r = 0; r < rows; r++)
             for (size_t e = 0; e < E; e++) w->xt[e * N + r0 + r] = x[r * E + e];
     }

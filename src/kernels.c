@@ -8,19 +8,22 @@
 
 #include "gemm.h"
 
-void pat_positional_encoding(float *pe, size_t N, size_t E) {
+void pat_positional_encoding_rows(float *pe, size_t p0, size_t rows, size_t E) {
     const size_t half = E / 2;
     /* TF: exp(range(0, E, 2) * (-log(10000) / E)), all in float32. */
     const float neg_log_base = -logf(10000.0f) / (float)E;
-    for (size_t p = 0; p < N; p++) {
-        const float pos = (float)p;
-        for (size_t i = 0; i < half; i++) {
-            const float w = expf((float)(2 * i) * neg_log_base);
-            const float angle = pos * w;
-            pe[p * E + i] = sinf(angle);
-            pe[p * E + half + i] = cosf(angle);
+    for (size_t i = 0; i < half; i++) {
+        const float w = expf((float)(2 * i) * neg_log_base);
+        for (size_t r = 0; r < rows; r++) {
+            const float angle = (float)(p0 + r) * w;
+            pe[r * E + i] = sinf(angle);
+            pe[r * E + half + i] = cosf(angle);
         }
     }
+}
+
+void pat_positional_encoding(float *pe, size_t N, size_t E) {
+    pat_positional_encoding_rows(pe, 0, N, E);
 }
 
 void pat_patch_embed_dense(float *out, const float *x, const float *W, const float *b,

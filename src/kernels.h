@@ -17,6 +17,9 @@
  * ref: pat-spec §2.3. E must be even. */
 void pat_positional_encoding(float *pe, size_t N, size_t E);
 
+/* Rows p0 .. p0+rows-1 of the same table: pe (rows, E). */
+void pat_positional_encoding_rows(float *pe, size_t p0, size_t rows, size_t E);
+
 /* out (N, E) = reshape(x, (N, P)) · W (P, E) + b (E). ref: pat-spec §2.1 */
 void pat_patch_embed_dense(float *out, const float *x, const float *W, const float *b,
                            size_t N, size_t P, size_t E);

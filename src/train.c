@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "kernels.h"
 #include "metrics.h"
 #include "train_run.h"
 #include "util.h"
@@ -213,27 +214,25 @@ static double sequence_loss(const struct train_run *r, float z, float y, size_t 
 
 /* ---- one optimizer step -------------------------------------------------------
  * Sequences of a batch are independent, so up to `lanes` of them (the
- * OpenMP thread count) run at once, each with its own workspace, into its
- * own zeroed gradient buffer; the buffers are then added to r->grads in
- * sequence order. The sum is ((g_0 + g_1) + g_2) + ... for any number of
- * lanes, so the step is bit-identical across thread counts. A wave of one
- * sequence runs in an inactive parallel region and its kernels use every
- * thread instead. Memory: per extra lane, one gradient workspace (the
- * activations of every block for one sequence) and one num_params buffer. */
+ * OpenMP thread count) run at once, each lane with its own workspace, into
+ * its own zeroed gradient buffer, which is then added to r->grads in
+ * sequence order (an OpenMP ordered region). The sum is
+ * ((g_0 + g_1) + g_2) + ... for any number of lanes, so the step is
+ * bit-identical across thread counts. With one lane the region is inactive
+ * and the kernels use every thread instead. Memory: per extra lane, one
+ * gradient workspace (the activations of every block for one sequence) and
+ * one num_params buffer. */
 
 struct batch_lanes {
-    size_t n;                  /* concurrent sequences */
-    struct pat_grad_ws **ws;   /* n; ws[0] is r->ws */
-    float **grads;             /* n buffers of num_params */
-    double *loss;              /* n */
-    enum pat_status *st;       /* n */
-    struct pat_err *err;       /* n */
+    size_t n;                /* concurrent sequences */
+    struct pat_grad_ws **ws; /* n; ws[0] is r->ws */
+    float **grads;           /* n buffers of num_params */
 };
 
 static void lanes_free(struct batch_lanes *b) {
     for (size_t t = 1; b->ws && t < b->n; t++) pat_grad_ws_free(b->ws[t]);
     for (size_t t = 0; b->grads && t < b->n; t++) free(b->grads[t]);
-    free(b->ws), free(b->grads), free(b->loss), free(b->st), free(b->err);
+    free(b->ws), free(b->grads);
 }
 
 static enum pat_status lanes_init(struct batch_lanes *b, struct train_run *r, size_t bsz,
@@ -244,10 +243,7 @@ static enum pat_status lanes_init(struct batch_lanes *b, struct train_run *r, si
 #endif
     b->n = n < bsz ? n : bsz;
     b->ws = calloc(b->n, sizeof *b->ws), b->grads = calloc(b->n, sizeof *b->grads);
-    b->loss = calloc(b->n, sizeof *b->loss), b->st = calloc(b->n, sizeof *b->st);
-    b->err = calloc(b->n, sizeof *b->err);
-    if (!b->ws || !b->grads || !b->loss || !b->st || !b->err)
-        return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
+    if (!b->ws || !b->grads) return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
     b->ws[0] = r->ws;
     for (size_t t = 0; t < b->n; t++) {
         if (!(b->grads[t] = malloc(r->m->num_params * sizeof(float))))
@@ -258,42 +254,50 @@ static enum pat_status lanes_init(struct batch_lanes *b, struct train_run *r, si
     return PAT_OK;
 }
 
-/* Forward and backward of sequence order[i] into lane t's buffers. */
-static void lane_sequence(struct train_run *r, struct batch_lanes *b, size_t t, size_t i,
-                          size_t b0, size_t bsz, const struct pat_grad_opts *o) {
+/* Forward and backward of sequence order[i] into grads (zeroed first) with
+ * workspace ws; *loss is its share of the batch loss. */
+static enum pat_status lane_sequence(struct train_run *r, struct pat_grad_ws *ws, float *grads,
+                                     size_t i, size_t b0, size_t bsz,
+                                     const struct pat_grad_opts *o, double *loss,
+                                     struct pat_err *err) {
     const size_t idx = r->order[i], T = r->train->T;
     struct pat_rng rng;
     pat_rng_seed(&rng, mix(mix(r->p->seed, r->opt.step), i - b0));
     float z, dz;
-    memset(b->grads[t], 0, r->m->num_params * sizeof(float));
-    b->st[t] = pat_grad_forward(b->ws[t], r->m, r->train->x + idx * T, o, &rng, &z, &b->err[t]);
-    if (b->st[t] != PAT_OK) return;
-    b->loss[t] = sequence_loss(r, z, r->train->y[idx], bsz, &dz);
-    b->st[t] = pat_grad_backward(b->ws[t], r->m, dz, o, b->grads[t], &b->err[t]);
+    memset(grads, 0, r->m->num_params * sizeof(float));
+    enum pat_status st = pat_grad_forward(ws, r->m, r->train->x + idx * T, o, &rng, &z, err);
+    if (st != PAT_OK) return st;
+    *loss = sequence_loss(r, z, r->train->y[idx], bsz, &dz);
+    return pat_grad_backward(ws, r->m, dz, o, grads, err);
 }
 
-/* Sequences order[b0, b1) in waves of b->n; gradients summed into r->grads
- * and losses into *loss, both in sequence order. */
+/* Sequences order[b0, b1), b->n at a time; gradients summed into r->grads
+ * and losses into *loss, both in sequence order. The first failure (in
+ * sequence order) is returned; later sequences are not added. */
 static enum pat_status batch_gradients(struct train_run *r, struct batch_lanes *b, size_t b0,
                                        size_t b1, double *loss, struct pat_err *err) {
     const struct pat_grad_opts o = stage_grad_opts(r);
     const size_t np = r->m->num_params;
-    for (size_t w0 = b0; w0 < b1; w0 += b->n) {
-        const int k = (int)(b1 - w0 < b->n ? b1 - w0 : b->n);
-#pragma omp parallel for num_threads(k) schedule(static, 1)
-        for (int t = 0; t < k; t++) lane_sequence(r, b, (size_t)t, w0 + (size_t)t, b0, b1 - b0, &o);
-        for (int t = 0; t < k; t++) {
-            if (b->st[t] != PAT_OK) {
-                if (err) *err = b->err[t];
-                return b->st[t];
-            }
-            *loss += b->loss[t];
-            const float *g = b->grads[t];
-#pragma omp parallel for schedule(static)
-            for (long j = 0; j < (long)np; j++) r->grads[j] += g[j];
+    enum pat_status status = PAT_OK;
+#pragma omp parallel for ordered schedule(dynamic, 1) num_threads((int)b->n)
+    for (long i = (long)b0; i < (long)b1; i++) {
+        size_t t = 0;
+#ifdef PAT_OMP
+        t = (size_t)omp_get_thread_num(); /* which buffers; the sums do not depend on it */
+#endif
+        double l = 0.0;
+        struct pat_err e;
+        enum pat_status st =
+            lane_sequence(r, b->ws[t], b->grads[t], (size_t)i, b0, b1 - b0, &o, &l, &e);
+#pragma omp ordered
+        if (status == PAT_OK) {
+            status = st;
+            if (st != PAT_OK && err) *err = e;
+            *loss += l;
+            if (st == PAT_OK) pat_add_inplace(r->grads, b->grads[t], np);
         }
     }
-    return PAT_OK;
+    return status;
 }
 
 /* One optimizer step on the batch order[b0, b1); returns the batch loss. */

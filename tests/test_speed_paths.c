@@ -22,6 +22,7 @@
 #include "gemm.h"
 #include "kernels.h"
 #include "rng.h"
+#include "train.h"
 
 static float *random_floats(size_t n, unsigned long long seed, float scale) {
     float *x = malloc((n ? n : 1) * sizeof *x);
@@ -329,6 +330,44 @@ static void test_model_paths(struct check_ctx *c) {
     free(x);
 }
 
+/* Fine-tuning steps (batches of 4 over 10 sequences: lanes of 1, 2 and 3
+ * sequences, a last batch of 2) end with the same weights for 1, 2 and 3
+ * threads. */
+static void test_training_lanes(struct check_ctx *c) {
+#ifndef PAT_OMP
+    check_skip(c, "built without OpenMP");
+#else
+    const struct pat_config cfg = {4, 8, 2, 4, 16, 2, PAT_EMBED_DENSE};
+    const size_t n = 10, nv = 4, T = 32;
+    float *x = random_floats(n * T, 61, 1.0f), *xv = random_floats(nv * T, 62, 1.0f);
+    float y[10], yv[4] = {0, 1, 0, 1}, *params[3] = {NULL, NULL, NULL};
+    for (size_t i = 0; i < n; i++) y[i] = (float)(i % 2);
+    const struct pat_train_data tr = {x, y, n, T}, va = {xv, yv, nv, T};
+    size_t np = 0;
+    for (int threads = 1; threads <= 3; threads++) {
+        struct pat_model *m = NULL;
+        struct pat_train_params p;
+        struct pat_train_result r = {0};
+        CHECK_STATUS(c, pat_model_init_random(&cfg, 1, 5, &m, NULL), PAT_OK);
+        if (!m) break;
+        pat_train_default_params(&cfg, &p);
+        p.epochs = 2, p.batch_size = 4, p.lr_head = p.lr_encoder = 1e-3, p.shuffle = 1;
+        omp_set_num_threads(threads);
+        CHECK_STATUS(c, pat_finetune(m, &p, &tr, &va, &r, NULL), PAT_OK);
+        np = pat_model_num_params(m);
+        params[threads - 1] = malloc(np * sizeof(float));
+        memcpy(params[threads - 1], pat_model_tensor_data(m, 0), np * sizeof(float));
+        pat_train_result_free(&r);
+        pat_model_free(m);
+    }
+    omp_set_num_threads(2);
+    for (int v = 1; v < 3 && params[0] && params[v]; v++)
+        CHECK(c, memcmp(params[0], params[v], np * sizeof(float)) == 0);
+    for (int v = 0; v < 3; v++) free(params[v]);
+    free(x), free(xv);
+#endif
+}
+
 int main(void) {
     int failures = 0;
     printf("  paths on this CPU: portable..%s\n", pat_isa_name(pat_isa_detect()));
@@ -340,5 +379,6 @@ int main(void) {
     RUN(test_conv_paths);
     RUN(test_elementwise);
     RUN(test_model_paths);
+    RUN(test_training_lanes);
     return failures ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 /* depresjon.c - the Depresjon benchmark driver (docs/results-depresjon.md).
  *
  *   depresjon bench --data D.patd --out DIR [--protocol lopo|cv|both] [options]
- *   depresjon final --data D.patd -o MODEL.safetensors [--method mae-full] [options]
+ *   depresjon final --data D.patd -o MODEL.safetensors [--method mae-probe] [options]
  *
  * bench runs every method on every fold of the protocols and writes
  * DIR/results.json, DIR/roc-<protocol>.svg and the tables (stdout); final
@@ -290,12 +290,21 @@ static enum pat_status set_meta(struct pat_model *m, const struct ctx *x, const 
     snprintf(v, sizeof v, "%.9g", thr);
     if (st == PAT_OK) st = pat_model_meta_set(m, "pat.depresjon.threshold", v, err);
     snprintf(v, sizeof v, "%.6f", inner_auc);
-    if (st == PAT_OK) st = pat_model_meta_set(m, "pat.depresjon.inner_val_window_auc", v, err);
+    if (st == PAT_OK && !isnan(inner_auc)) /* full fine-tuning only */
+        st = pat_model_meta_set(m, "pat.depresjon.inner_val_window_auc", v, err);
     snprintf(v, sizeof v, "%zu participants, %zu windows of %zu minutes, transform %s", x->d.P,
              x->d.rows, x->d.T, x->d.log1p ? "log1p" : "none");
     if (st == PAT_OK) st = pat_model_meta_set(m, "pat.depresjon.data", v, err);
-    const char *cmd = pat_dataset_meta_get(x->d.ds, "command");
-    if (st == PAT_OK && cmd) st = pat_model_meta_set(m, "pat.depresjon.data_command", cmd, err);
+    /* The window rules, not the command line (its paths vary by machine). */
+    static const char *const keys[] = {"window_length", "align", "transform", "zero_run",
+                                       "min_day_minutes", "min_days", "fill", "dst"};
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys && len < sizeof v; i++) {
+        const char *val = pat_dataset_meta_get(x->d.ds, keys[i]);
+        len += (size_t)snprintf(v + len, sizeof v - len, "%s%s=%s", i ? " " : "", keys[i],
+                                val ? val : "?");
+    }
+    if (st == PAT_OK) st = pat_model_meta_set(m, "pat.depresjon.windows", v, err);
     snprintf(v, sizeof v, "seed %llu; MAE %zu epochs, batch %zu, lr %g, mask %.2f; full "
              "fine-tuning %zu epochs, batch %zu, lr head %g encoder %g; probe C %g; inner "
              "validation %.2f", (unsigned long long)c->seed, c->pre_epochs, c->pre_batch,
@@ -350,7 +359,8 @@ static void usage(FILE *f) {
         "  --repeats R        CV repeats (default 5)\n"
         "  --methods LIST     comma-separated subset of features,random-probe,random-full,\n"
         "                     mae-probe,mae-full (default all)\n"
-        "  --method NAME      final: mae-full (default), mae-probe, random-full, random-probe\n"
+        "  --method NAME      final: mae-probe (default, the demo model), mae-full,\n"
+        "                     random-probe, random-full\n"
         "  --save-models IDS  bench: keep the LOPO models of these participants (comma list)\n"
         "  --pre-epochs N --pre-batch N --pre-lr LR --mask-ratio R\n"
         "  --ft-epochs N --ft-batch N --ft-lr-head LR --ft-lr-encoder LR\n"
@@ -423,6 +433,7 @@ static int parse_config(struct ctx *x, struct opts *o, const char *a, const char
 
 static int parse_args(int argc, char **argv, struct ctx *x, struct opts *o) {
     if (argc < 2) return usage(stderr), -1;
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) usage(stdout), exit(0);
     o->mode = argv[1];
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -439,9 +450,9 @@ static int parse_args(int argc, char **argv, struct ctx *x, struct opts *o) {
         else if (!strcmp(a, "--out")) o->out = v;
         else if (!strcmp(a, "-o")) o->model = v;
         else if (!strcmp(a, "--protocol")) o->protocol = v;
-        else if (!strcmp(a, "--method") && (o->method = method_of(v)) < 0)
-            return fprintf(stderr, "depresjon: unknown method %s\n", v), -1;
         else if (!strcmp(a, "--method")) {
+            if ((o->method = method_of(v)) < 0)
+                return fprintf(stderr, "depresjon: unknown method %s\n", v), -1;
         } else if (!strcmp(a, "--methods")) {
             char *s = argv[i + 1];
             for (int me = 0; me < DJ_METHODS; me++) x->c.methods[me] = 0;
@@ -463,6 +474,9 @@ static int parse_args(int argc, char **argv, struct ctx *x, struct opts *o) {
     }
     if (!o->data) return fprintf(stderr, "depresjon: --data is required\n"), -1;
     if (x->k < 2 || x->k > MAX_FOLDS) return fprintf(stderr, "depresjon: --folds 2..%d\n", MAX_FOLDS), -1;
+    if (o->repeats < 1) return fprintf(stderr, "depresjon: --repeats must be at least 1\n"), -1;
+    if (!(x->c.inner_val > 0 && x->c.inner_val < 1))
+        return fprintf(stderr, "depresjon: --inner-val must be in (0, 1)\n"), -1;
     if (!strcmp(o->mode, "bench") && !o->out) return fprintf(stderr, "depresjon: --out is required\n"), -1;
     if (!strcmp(o->mode, "final") && !o->model) return fprintf(stderr, "depresjon: -o is required\n"), -1;
     if (strcmp(o->mode, "bench") && strcmp(o->mode, "final"))
@@ -503,7 +517,7 @@ int main(int argc, char **argv) {
     memset(&x, 0, sizeof x);
     dj_config_default(&x.c);
     x.k = 5;
-    struct opts o = {NULL, NULL, NULL, NULL, "both", 5, DJ_MAE_FULL, 0};
+    struct opts o = {NULL, NULL, NULL, NULL, "both", 5, DJ_MAE_PROBE, 0};
     if (parse_args(argc, argv, &x, &o)) return 2;
 #ifdef PAT_OMP
     if (o.threads > 0) omp_set_num_threads(o.threads);

@@ -122,6 +122,31 @@ static enum pat_status fold_into_head(struct pat_model *m, const struct pat_logr
     return PAT_OK;
 }
 
+/* The folded head must reproduce the regression: its probabilities of the
+ * training windows (window[], in dataset order) against predict_proba on
+ * their embeddings x (the same windows, in the same order). */
+static enum pat_status check_fold(const struct dj_data *d, const unsigned char *role,
+                                  const struct pat_logreg *lr, const double *x,
+                                  const float *window, struct pat_err *err) {
+    size_t n = 0;
+    for (size_t p = 0; p < d->P; p++)
+        if (role[p] == DJ_TRAIN || role[p] == DJ_INNER_VAL) n += d->count[p];
+    double *prob = malloc((n ? n : 1) * sizeof *prob), worst = 0;
+    if (!prob) return pat_fail(err, PAT_ERR_NOMEM, "out of memory");
+    enum pat_status st = pat_logreg_predict_proba(lr, x, n, prob, err);
+    size_t k = 0;
+    for (size_t p = 0; st == PAT_OK && p < d->P; p++) {
+        if (role[p] != DJ_TRAIN && role[p] != DJ_INNER_VAL) continue;
+        for (size_t i = d->first[p]; i < d->first[p] + d->count[p]; i++, k++)
+            worst = fmax(worst, fabs(prob[k] - (double)window[i]));
+    }
+    free(prob);
+    if (st == PAT_OK && !(worst <= 1e-4))
+        st = pat_fail(err, PAT_ERR_NUMERIC, "probe: the PAT head differs from the logistic "
+                      "regression by %.3g", worst);
+    return st;
+}
+
 enum pat_status dj_probe(const struct dj_data *d, const struct dj_config *c,
                          const struct pat_model *enc, const unsigned char *role,
                          const float *mean, const float *std, struct pat_model **out,
@@ -149,6 +174,7 @@ enum pat_status dj_probe(const struct dj_data *d, const struct dj_config *c,
     if (st == PAT_OK) st = pat_logreg_fit(&lr, x, y, n, E, &lp, err);
     if (st == PAT_OK) st = fold_into_head(m, &lr, err);
     if (st == PAT_OK) st = predict_all(d, m, window, err);
+    if (st == PAT_OK) st = check_fold(d, role, &lr, x, window, err);
     pat_logreg_free(&lr);
     free(emb), free(x), free(y);
     if (st == PAT_OK) *out = m;

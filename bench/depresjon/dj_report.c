@@ -281,7 +281,7 @@ enum pat_status dj_report_roc(const char *path, const struct dj_data *d,
         double *fpr = buf + ns * 2 * (d->P + 1), *tpr = fpr + d->P + 1;
         const float *sc = rep_score(pr, d->P, repeat, me);
         size_t n = pat_roc_curve(fpr, tpr, sc, d->label, d->P);
-        snprintf(names[ns], sizeof names[ns], "%s (AUC %.3f)", dj_method_label((enum dj_method)me),
+        snprintf(names[ns], sizeof names[ns], "%s (AUC %.3f)", dj_method_name((enum dj_method)me),
                  pat_roc_auc(sc, d->label, d->P));
         s[ns] = (struct pat_svg_series){names[ns], fpr, tpr, n};
         ns++;
@@ -289,8 +289,8 @@ enum pat_status dj_report_roc(const char *path, const struct dj_data *d,
     static const double diag[2] = {0.0, 1.0};
     s[ns++] = (struct pat_svg_series){"chance", diag, diag, 2};
     char title[160];
-    snprintf(title, sizeof title, "Depresjon, %s: ROC of participant scores (%zu participants)",
-             pr->name, d->P);
+    snprintf(title, sizeof title, "Depresjon %s: ROC of %zu participants' scores%s", pr->name,
+             d->P, pr->repeats > 1 ? " (CV repeat 1)" : "");
     enum pat_status st = pat_svg_lines(path, title, "false-positive rate (1 - specificity)",
                                        "true-positive rate (sensitivity)", s, ns, err);
     free(buf);

@@ -65,7 +65,7 @@ for id in $explain; do
     p=$(awk '{ s += $1; n++ } END { printf "%.3f", s / n }' "$out/$id-prob.csv")
     "$chart" -x "$out/$id-days.csv" -a "$out/$id-attention.csv" -p "$out/$id-prob.csv" \
         --rows "$out/$id-rows.csv" --log1p -o "$out/explain-$id.svg" \
-        --title "Depresjon $id, first 7 days: mean P(depression) $p (LOPO model, MAE-pretrained, full fine-tune)"
+        --title "Depresjon $id, 7 days, LOPO mae-full model: P(depression) $p"
     echo "$id: mean P(depression) over the first 7 days $p -> $out/explain-$id.svg"
 done
 
