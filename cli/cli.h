@@ -67,10 +67,30 @@ void matrix_free(struct matrix *m);
 /* 1 when path names a pat dataset (.patd). */
 int cli_is_dataset(const char *path);
 /* Labelled rows of one split of a dataset (`split` < 0: every labelled
- * row) as a matrix and labels. Refuses log1p datasets (models carry no
- * log1p step yet). *rows_out may be 0. */
+ * row) as a matrix and labels, as stored (after the dataset's transform:
+ * cli_rows_transform). x->rows may be 0. */
 enum pat_status cli_load_dataset_split(const char *path, int split, struct matrix *x,
                                        struct matrix *y, struct pat_err *err);
+
+/* Input transforms (docs/cli.md "Input transforms"). A dataset stores its
+ * rows after its transform (pat data build --log1p); a CSV holds raw
+ * minutes; a model applies its own (pat.input_transform) to raw minutes. */
+
+/* "none" or "log1p": the transform the rows of path went through (a CSV:
+ * "none"). */
+enum pat_status cli_rows_transform(const char *path, const char **transform,
+                                   struct pat_err *err);
+/* x = log(1 + x) in place; every value must be > -1 (errors name path, row
+ * and column). */
+enum pat_status cli_apply_log1p(struct matrix *x, const char *path, struct pat_err *err);
+/* Scoring rows of path (stored with rows_tr) with model m: brings x to the
+ * model's input space (log1p applied to raw rows of a log1p model), so that
+ * it can be scored with the transform skipped (pat_train_predict). Refused
+ * when the rows went through a transform the model does not have. x NULL:
+ * only the check. */
+enum pat_status cli_rows_for_model(struct matrix *x, const char *rows_tr,
+                                   const struct pat_model *m, const char *path,
+                                   const char *model_path, struct pat_err *err);
 
 /* Metrics reported by eval and finetune. */
 struct eval_metrics {

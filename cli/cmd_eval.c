@@ -119,6 +119,9 @@ static enum pat_status eval_run(const struct eval_opts *o, struct eval_metrics *
         err->status = st = PAT_ERR_USAGE;
         snprintf(err->msg, sizeof err->msg, "%s: no labelled rows to evaluate", o->input);
     }
+    const char *rows_tr = "none";
+    if (st == PAT_OK) st = cli_rows_transform(o->input, &rows_tr, err);
+    if (st == PAT_OK) st = cli_rows_for_model(&x, rows_tr, m, o->input, o->model, err);
     if (st == PAT_OK && !(prob = malloc(x.rows * sizeof *prob))) st = PAT_ERR_NOMEM;
     if (st == PAT_OK) {
         struct pat_train_data d = {x.v, y.v, x.rows, x.cols};

@@ -390,6 +390,7 @@ struct ft_outcome {
     struct pat_train_result res;
     struct eval_metrics val, test;
     int has_test;
+    const char *transform; /* the fine-tuned model's input transform */
 };
 
 static enum pat_status write_results(const struct ft_opts *o, const struct pat_model *m,
@@ -474,7 +475,24 @@ static enum pat_status save_model(const struct ft_opts *o, struct pat_model *m,
     snprintf(buf, sizeof buf, "%zu", out->res.best_epoch[o->p.mode == PAT_FT_TWO_STAGE]);
     if (st == PAT_OK) st = pat_model_meta_set(m, "pat.finetune.best_epoch", buf, err);
     if (st == PAT_OK) st = pat_model_meta_set(m, "pat.finetune.init", o->model, err);
+    if (st == PAT_OK) st = pat_model_meta_set(m, PAT_META_INPUT_TRANSFORM, out->transform, err);
     return st == PAT_OK ? pat_model_save(m, o->output, err) : st;
+}
+
+/* Training sees rows after the input transform. A dataset's rows went
+ * through its own, which the model takes on; raw CSV rows go through the
+ * initial model's, if it has one. *transform: the fine-tuned model's. */
+static enum pat_status match_transform(const struct ft_opts *o, const struct pat_model *m,
+                                       struct ft_data *d, const char **transform,
+                                       struct pat_err *err) {
+    const char *rows = o->data ? o->data : o->train;
+    enum pat_status st = cli_rows_transform(rows, transform, err);
+    if (st != PAT_OK || strcmp(*transform, "none") != 0) return st;
+    *transform = pat_model_input_transform(m);
+    const char *paths[3] = {o->train, o->val, o->test};
+    for (int i = 0; st == PAT_OK && i < 3; i++)
+        if (d->x[i].rows) st = cli_rows_for_model(&d->x[i], "none", m, paths[i], o->model, err);
+    return st;
 }
 
 static enum pat_status run_finetune(struct ft_opts *o, struct ft_outcome *out, struct pat_err *err) {
@@ -486,6 +504,7 @@ static enum pat_status run_finetune(struct ft_opts *o, struct ft_outcome *out, s
     if (st == PAT_OK) st = build_params(o, m, err);
     if (st == PAT_OK) st = ensure_head(o, &m, err);
     if (st == PAT_OK) st = load_sets(o, &d, err);
+    if (st == PAT_OK) st = match_transform(o, m, &d, &out->transform, err);
     if (st == PAT_OK && o->data) st = apply_dataset_scaler(o, &d, &m, err);
     o->p.on_epoch = on_epoch, o->p.user = &pr;
     struct pat_train_data tr = {d.x[0].v, d.y[0].v, d.x[0].rows, d.x[0].cols};

@@ -208,6 +208,18 @@ static void locate_error(struct pat_err *err, const char *input, size_t first_ro
     err->msg[len] = '\0';
 }
 
+/* Rows of a dataset already went through its transform: when the model
+ * takes the same one, it must not apply it again (CSV rows are raw). */
+static enum pat_status skip_done_transform(struct pat_model *m, const char *input,
+                                           const char *model_path, struct pat_err *err) {
+    const char *rows_tr = "none";
+    enum pat_status st = cli_rows_transform(input, &rows_tr, err);
+    if (st == PAT_OK) st = cli_rows_for_model(NULL, rows_tr, m, input, model_path, err);
+    if (st == PAT_OK && strcmp(rows_tr, "none") != 0)
+        st = pat_model_meta_set(m, PAT_META_INPUT_TRANSFORM, "none", err);
+    return st;
+}
+
 static int run_infer(int argc, char **argv, enum infer_kind kind) {
     struct infer_opts o = {.cmd = argv[0], .kind = kind, .batch = 16};
     int rc = parse_infer_opts(argc, argv, &o);
@@ -226,6 +238,7 @@ static int run_infer(int argc, char **argv, enum infer_kind kind) {
                  "%s has no classification head (an encoder only): fine-tune it first",
                  o.model);
     }
+    if (st == PAT_OK) st = skip_done_transform(m, o.input, o.model, &err);
     if (st == PAT_OK) st = source_open(&in, o.input, &err);
     if (st == PAT_OK) st = output_open(&out, o.output, &err);
     if (st == PAT_OK) st = stream_rows(&o, m, &in, &out, &total, &err);

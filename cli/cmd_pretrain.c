@@ -21,6 +21,8 @@ struct pt_opts {
     const char *val_split;   /* participants | last (with --data) */
     double val_fraction;     /* Keras validation_split */
     int no_standardize, threads, quiet;
+    const char *init_transform; /* the --init encoder's input transform */
+    const char *rows_transform; /* the rows' transform: the encoder's */
     struct pat_pretrain_params p;
     char overrides[MAX_OVERRIDES][2][64]; /* option and value, applied after the defaults */
     size_t noverrides;
@@ -219,6 +221,7 @@ static enum pat_status build_mae(struct pt_opts *o, struct pat_mae **mae, struct
     enum pat_status st = o->arch ? pat_config_preset(o->arch, &cfg, err)
                                  : pat_model_load(o->init, &init, err);
     if (st == PAT_OK && init) cfg = *pat_model_config(init);
+    o->init_transform = init ? pat_model_input_transform(init) : "none"; /* a literal */
     if (st == PAT_OK) st = build_params(o, &cfg, err);
     if (st == PAT_OK)
         st = init ? pat_mae_from_encoder(init, o->p.seed, mae, err)
@@ -472,6 +475,7 @@ static enum pat_status save_encoder(const struct pt_opts *o, const struct pat_ma
                            {"pat.pretrain.loss", loss_names[p->loss]},
                            {"pat.pretrain.optimizer", optim_names[p->optimizer]},
                            {"pat.pretrain.standardized", d->set[0].mean ? "yes" : "no"},
+                           {PAT_META_INPUT_TRANSFORM, o->rows_transform},
                            {"pat.version", PAT_VERSION}};
     for (size_t i = 0; st == PAT_OK && i < sizeof kv / sizeof kv[0]; i++)
         st = pat_model_meta_set(m, kv[i][0], kv[i][1], err);
@@ -490,6 +494,20 @@ static enum pat_status save_encoder(const struct pt_opts *o, const struct pat_ma
     return st;
 }
 
+/* The encoder learns on the rows as stored, so it takes their transform;
+ * an --init encoder that takes another one is refused. */
+static enum pat_status check_transform(struct pt_opts *o, struct pat_err *err) {
+    const char *rows = o->data ? o->data : o->train;
+    enum pat_status st = cli_rows_transform(rows, &o->rows_transform, err);
+    if (st != PAT_OK || strcmp(o->init_transform, "none") == 0 ||
+        strcmp(o->init_transform, o->rows_transform) == 0)
+        return st;
+    return pat_fail(err, PAT_ERR_USAGE,
+                    "%s takes %s-transformed minutes (pat.input_transform) but the rows of %s "
+                    "are %s: build the dataset with --%s", o->init, o->init_transform, rows,
+                    o->rows_transform, o->init_transform);
+}
+
 static enum pat_status run_pretrain(struct pt_opts *o, struct pat_pretrain_result *r,
                                     struct pat_err *err) {
     struct pat_mae *a = NULL;
@@ -497,6 +515,7 @@ static enum pat_status run_pretrain(struct pt_opts *o, struct pat_pretrain_resul
     memset(&d, 0, sizeof d);
     enum pat_status st = build_mae(o, &a, err);
     if (st == PAT_OK) st = o->data ? load_dataset(o, &d, err) : load_csv(o, &d, err);
+    if (st == PAT_OK) st = check_transform(o, err);
     o->p.on_epoch = on_epoch, o->p.user = &o->quiet;
     if (st == PAT_OK && !o->quiet) print_config(o, a, &d);
     if (st == PAT_OK)

@@ -101,14 +101,7 @@ enum pat_status cli_load_dataset_split(const char *path, int split, struct matri
     memset(x, 0, sizeof *x), memset(y, 0, sizeof *y);
     enum pat_status st = pat_dataset_open(path, &ds, err);
     if (st != PAT_OK) return st;
-    const char *tr = pat_dataset_meta_get(ds, "transform");
-    if (tr && strcmp(tr, "none") != 0) {
-        err->status = st = PAT_ERR_UNSUPPORTED;
-        snprintf(err->msg, sizeof err->msg,
-                 "%s: rows were transformed (%s); models cannot replay that step at "
-                 "inference yet: rebuild the dataset without --log1p", path, tr);
-    }
-    if (st == PAT_OK) st = copy_rows(ds, split, x, y, path, err);
+    st = copy_rows(ds, split, x, y, path, err);
     for (size_t i = 0; st == PAT_OK && i < y->rows; i++)
         if (y->v[i] != 0.0f && y->v[i] != 1.0f) {
             err->status = st = PAT_ERR_FORMAT;
@@ -118,4 +111,50 @@ enum pat_status cli_load_dataset_split(const char *path, int split, struct matri
     if (st != PAT_OK) matrix_free(x), matrix_free(y);
     pat_dataset_close(ds);
     return st;
+}
+
+enum pat_status cli_rows_transform(const char *path, const char **transform,
+                                   struct pat_err *err) {
+    *transform = "none";
+    if (!cli_is_dataset(path)) return PAT_OK;
+    struct pat_dataset *ds = NULL;
+    enum pat_status st = pat_dataset_open(path, &ds, err);
+    if (st != PAT_OK) return st;
+    const char *tr = pat_dataset_meta_get(ds, "transform");
+    if (tr && strcmp(tr, "log1p") == 0) *transform = "log1p";
+    else if (tr && strcmp(tr, "none") != 0) {
+        err->status = st = PAT_ERR_FORMAT;
+        snprintf(err->msg, sizeof err->msg, "%s: unknown row transform '%.40s'", path, tr);
+    }
+    pat_dataset_close(ds);
+    return st;
+}
+
+enum pat_status cli_apply_log1p(struct matrix *x, const char *path, struct pat_err *err) {
+    for (size_t i = 0; i < x->rows * x->cols; i++) {
+        if (!(x->v[i] > -1.0f)) {
+            err->status = PAT_ERR_NUMERIC;
+            snprintf(err->msg, sizeof err->msg,
+                     "%s: row %zu, column %zu is %g: the model takes log(1 + x) of its "
+                     "inputs, which needs x > -1", path, i / x->cols + 1, i % x->cols + 1,
+                     (double)x->v[i]);
+            return PAT_ERR_NUMERIC;
+        }
+        x->v[i] = log1pf(x->v[i]);
+    }
+    return PAT_OK;
+}
+
+enum pat_status cli_rows_for_model(struct matrix *x, const char *rows_tr,
+                                   const struct pat_model *m, const char *path,
+                                   const char *model_path, struct pat_err *err) {
+    const char *model_tr = pat_model_input_transform(m);
+    if (strcmp(rows_tr, model_tr) == 0) return PAT_OK;
+    if (strcmp(rows_tr, "none") == 0) return x ? cli_apply_log1p(x, path, err) : PAT_OK;
+    err->status = PAT_ERR_USAGE;
+    snprintf(err->msg, sizeof err->msg,
+             "%s: rows were stored after %s, but %s takes untransformed minutes "
+             "(pat.input_transform %s): use a model trained on such rows, or rebuild the "
+             "dataset without --%s", path, rows_tr, model_path, model_tr, rows_tr);
+    return PAT_ERR_USAGE;
 }

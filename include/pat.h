@@ -151,6 +151,14 @@ const char *pat_model_meta_get(const struct pat_model *m, const char *key);
 enum pat_status pat_model_meta_set(struct pat_model *m, const char *key,
                                    const char *value, struct pat_err *err);
 
+/* The input transform a model applies before its scaler: metadata
+ * pat.input_transform, "none" (absent) or "log1p" (log(1 + x), for models
+ * trained on datasets built with --log1p). pat_embed, pat_predict and
+ * pat_explain take raw minutes and apply it; set it with pat_model_meta_set
+ * (other values are refused). */
+#define PAT_META_INPUT_TRANSFORM "pat.input_transform"
+const char *pat_model_input_transform(const struct pat_model *m);
+
 /* Named tensors of the model, in file order; data is borrowed, writable. */
 size_t pat_model_num_tensors(const struct pat_model *m);
 const char *pat_model_tensor_name(const struct pat_model *m, size_t i);
@@ -161,7 +169,8 @@ float *pat_model_tensor_data(struct pat_model *m, size_t i);
 size_t pat_model_tensor_find(const struct pat_model *m, const char *name);
 
 /* Inference. x: (B, T) minutes, T a positive multiple of P; when the model
- * has a scaler, T must equal its length and x is standardized with it first.
+ * has an input transform (log1p) it is applied first (x must be > -1); when
+ * it has a scaler, T must equal its length and x is standardized with it.
  * Inputs must be finite. Each call allocates and frees its own scratch,
  * which is O(N*H*K) floats per sequence (never the (B,H,N,N) attention). */
 

@@ -14,7 +14,7 @@ chart="$build/bench/depresjon/week_svg"
 model=${DEMO_MODEL:-models/pat-s-depresjon.safetensors}
 out=${DEMO_OUT:-demo-out}
 real=${PAT_SHARED_DATA:-../shared/data}/depresjon
-# The model's window rules (its metadata pat.depresjon.data_command): days
+# The model's window rules (its metadata pat.depresjon.windows): days
 # from midnight, log(1 + counts), zero runs of 10 h or more are non-wear, a
 # day needs 600 valid minutes. The first 7 acceptable days are scored.
 days="--layout depresjon --length 1440 --log1p --nonwear-zeros 600 --min-day-minutes 600
@@ -31,8 +31,8 @@ score() {
     "$pat" data build --csv "$csv" $days -o "$out/$name.patd" --report "$out/$name-report.txt"
     "$pat" data export --csv "$out/$name.patd" -o "$out/$name-days.csv" \
         --labels "$out/$name-rows.csv" -q
-    "$pat" predict -q -m "$model" -i "$out/$name-days.csv" -o "$out/$name-prob.csv"
-    "$pat" explain -q -m "$model" -i "$out/$name-days.csv" -o "$out/$name-attention.csv"
+    "$pat" predict -q -m "$model" -i "$out/$name.patd" -o "$out/$name-prob.csv"
+    "$pat" explain -q -m "$model" -i "$out/$name.patd" -o "$out/$name-attention.csv"
     p=$(awk '{ s += $1; n++ } END { printf "%.3f", s / n }' "$out/$name-prob.csv")
     echo "$title: P(depression) = $p (mean over the days below)"
     awk -F, 'NR == FNR { if (FNR > 1) { d++; v += $6 } next }

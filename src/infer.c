@@ -27,7 +27,8 @@
 enum run_mode { RUN_EMBED, RUN_PREDICT, RUN_EXPLAIN };
 
 struct workspace {
-    float *xs;          /* (T) the input after the scaler */
+    float *xs;          /* (T) the input after the transform and the scaler */
+    int log1p;          /* apply log(1 + x) first (the model's input transform) */
     float *x, *xt;      /* (N, E) tokens between blocks, (E, N) the same transposed */
     float *q;           /* (N, H*K) queries */
     float *kt, *vh;     /* (H, K, N), (H, N, K) keys and values as attention reads them */
@@ -176,9 +177,10 @@ static void embed(struct workspace *w, const struct pat_model *m, const float *x
     for (long blk = 0; blk < (long)nblocks(N); blk++) {
         const size_t r0 = (size_t)blk * ROWS, rows = block_rows(N, r0);
         float *xs = w->xs + r0 * P, *x = w->x + r0 * E;
-        for (size_t t = r0 * P; t < (r0 + rows) * P; t++)
-            w->xs[t] = m->scaler_mean ? (x_in[t] - m->scaler_mean[t]) / m->scaler_std[t]
-                                      : x_in[t];
+        for (size_t t = r0 * P; t < (r0 + rows) * P; t++) {
+            const float v = w->log1p ? log1pf(x_in[t]) : x_in[t];
+            w->xs[t] = m->scaler_mean ? (v - m->scaler_mean[t]) / m->scaler_std[t] : v;
+        }
         if (c->embedding == PAT_EMBED_DENSE)
             pat_patch_embed_dense(x, xs, m->embed_w, m->embed_b, rows, P, E);
         else
@@ -231,7 +233,7 @@ static void explanation_profile(float *out, const float *colsum, size_t H, size_
 }
 
 static enum pat_status check_input(const struct pat_model *m, const float *x, size_t B,
-                                   size_t T, struct pat_err *err) {
+                                   size_t T, int log1p, struct pat_err *err) {
     const size_t P = m->cfg.patch_size;
     if (B == 0 || T == 0 || T % P != 0)
         return pat_fail(err, PAT_ERR_USAGE,
@@ -247,6 +249,13 @@ static enum pat_status check_input(const struct pat_model *m, const float *x, si
                 return pat_fail(err, PAT_ERR_NUMERIC,
                                 "input row %zu, column %zu is not a finite number", b + 1,
                                 t + 1);
+    for (size_t b = 0; log1p && b < B; b++)
+        for (size_t t = 0; t < T; t++)
+            if (!(x[b * T + t] > -1.0f))
+                return pat_fail(err, PAT_ERR_NUMERIC,
+                                "input row %zu, column %zu is %g: the model takes log(1 + x) "
+                                "of its inputs (pat.input_transform = log1p), which needs "
+                                "x > -1", b + 1, t + 1, (double)x[b * T + t]);
     return PAT_OK;
 }
 
@@ -271,8 +280,8 @@ static enum pat_status run_one(struct workspace *w, const struct pat_model *m,
 #ifdef PAT_OMP
 /* Sequences [0, n) one per thread, each thread with its own workspace. */
 static enum pat_status run_sequences_parallel(const struct pat_model *m, enum run_mode mode,
-                                              const float *x, size_t n, size_t T, float *out,
-                                              struct pat_err *err) {
+                                              const float *x, size_t n, size_t T, int log1p,
+                                              float *out, struct pat_err *err) {
     const size_t N = T / m->cfg.patch_size;
     enum pat_status status = PAT_OK;
 #pragma omp parallel
@@ -280,6 +289,7 @@ static enum pat_status run_sequences_parallel(const struct pat_model *m, enum ru
         struct workspace w;
         struct pat_err local;
         enum pat_status st = workspace_init(&w, &m->cfg, T, N, mode == RUN_EXPLAIN, &local);
+        w.log1p = log1p;
 #pragma omp for schedule(dynamic, 1)
         for (long b = 0; b < (long)n; b++)
             if (st == PAT_OK) st = run_one(&w, m, mode, x, (size_t)b, T, out, &local);
@@ -294,25 +304,29 @@ static enum pat_status run_sequences_parallel(const struct pat_model *m, enum ru
 }
 #endif
 
+/* raw: x holds minutes before the model's input transform (the public
+ * calls), else after it (rows of a transformed dataset, in training). */
 static enum pat_status run(const struct pat_model *m, enum run_mode mode, const float *x,
-                           size_t B, size_t T, float *out, struct pat_err *err) {
+                           size_t B, size_t T, int raw, float *out, struct pat_err *err) {
     if (mode == RUN_PREDICT && !m->has_head)
         return pat_fail(err, PAT_ERR_USAGE,
                         "the model has no classification head (an encoder only): "
                         "fine-tune it first");
-    enum pat_status st = check_input(m, x, B, T, err);
+    const int log1p = raw && m->input_log1p;
+    enum pat_status st = check_input(m, x, B, T, log1p, err);
     if (st != PAT_OK) return st;
     size_t done = 0;
 #ifdef PAT_OMP
     const size_t threads = (size_t)omp_get_max_threads();
     if (threads > 1 && B >= threads && !omp_in_parallel()) {
         done = B / threads * threads;
-        st = run_sequences_parallel(m, mode, x, done, T, out, err);
+        st = run_sequences_parallel(m, mode, x, done, T, log1p, out, err);
     }
 #endif
     if (st != PAT_OK || done == B) return st;
     struct workspace w;
     st = workspace_init(&w, &m->cfg, T, T / m->cfg.patch_size, mode == RUN_EXPLAIN, err);
+    w.log1p = log1p;
     for (size_t b = done; st == PAT_OK && b < B; b++) st = run_one(&w, m, mode, x, b, T, out, err);
     workspace_free(&w);
     return st;
@@ -320,22 +334,27 @@ static enum pat_status run(const struct pat_model *m, enum run_mode mode, const 
 
 enum pat_status pat_embed(const struct pat_model *m, const float *x, size_t B, size_t T,
                           float *out, struct pat_err *err) {
-    return run(m, RUN_EMBED, x, B, T, out, err);
+    return run(m, RUN_EMBED, x, B, T, 1, out, err);
 }
 
 enum pat_status pat_predict(const struct pat_model *m, const float *x, size_t B, size_t T,
                             float *out, struct pat_err *err) {
-    return run(m, RUN_PREDICT, x, B, T, out, err);
+    return run(m, RUN_PREDICT, x, B, T, 1, out, err);
 }
 
 enum pat_status pat_explain(const struct pat_model *m, const float *x, size_t B, size_t T,
                             float *out, struct pat_err *err) {
-    return run(m, RUN_EXPLAIN, x, B, T, out, err);
+    return run(m, RUN_EXPLAIN, x, B, T, 1, out, err);
+}
+
+enum pat_status pat_predict_transformed(const struct pat_model *m, const float *x, size_t B,
+                                        size_t T, float *out, struct pat_err *err) {
+    return run(m, RUN_PREDICT, x, B, T, 0, out, err);
 }
 
 enum pat_status pat_encode_tokens(const struct pat_model *m, const float *x, size_t T,
                                   float *tokens, struct pat_err *err) {
-    enum pat_status st = check_input(m, x, 1, T, err);
+    enum pat_status st = check_input(m, x, 1, T, 0, err);
     if (st != PAT_OK) return st;
     const size_t N = T / m->cfg.patch_size;
     struct workspace w;

@@ -11,4 +11,10 @@
 enum pat_status pat_encode_tokens(const struct pat_model *m, const float *x, size_t T,
                                   float *tokens, struct pat_err *err);
 
+/* pat_predict on rows already through the model's input transform (rows of
+ * a transformed dataset, as training sees them): the transform is skipped,
+ * the scaler is not. */
+enum pat_status pat_predict_transformed(const struct pat_model *m, const float *x, size_t B,
+                                        size_t T, float *out, struct pat_err *err);
+
 #endif /* PAT_INFER_H */

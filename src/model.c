@@ -167,6 +167,32 @@ static void build_layout(struct layout_builder *lb, const struct pat_config *c,
     }
 }
 
+enum pat_status pat_config_layout(const struct pat_config *cfg, int with_head, size_t scaler_len,
+                                  struct pat_tensor **out, size_t *count, struct pat_err *err) {
+    *out = NULL, *count = 0;
+    enum pat_status st = pat_config_check(cfg, err);
+    if (st != PAT_OK) return st;
+    struct layout_builder lb = {0};
+    build_layout(&lb, cfg, with_head, scaler_len);
+    struct pat_tensor *t = pat_calloc(lb.count, sizeof *t);
+    if (!t) return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a tensor table");
+    *count = lb.count;
+    lb = (struct layout_builder){.t = t};
+    build_layout(&lb, cfg, with_head, scaler_len);
+    *out = t;
+    return PAT_OK;
+}
+
+size_t pat_config_max_tensors(void) {
+    const struct pat_config widest = {.patch_size = 1, .embed_dim = 2, .num_heads = 1,
+                                      .key_dim = 1, .ff_dim = 1,
+                                      .num_layers = PAT_MAX_LAYERS,
+                                      .embedding = PAT_EMBED_DENSE};
+    struct layout_builder lb = {0};
+    build_layout(&lb, &widest, 1, 1);
+    return lb.count;
+}
+
 size_t pat_config_encoder_params(const struct pat_config *cfg) {
     struct layout_builder lb = {0};
     build_layout(&lb, cfg, 0, 0);

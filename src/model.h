@@ -43,6 +43,7 @@ struct pat_meta_entry {
 struct pat_model {
     struct pat_config cfg;
     int has_head;
+    int input_log1p; /* metadata pat.input_transform = log1p */
     size_t scaler_len; /* T of scaler/mean and scaler/std; 0: none */
 
     float *params; /* all weights, num_params floats */
@@ -74,6 +75,16 @@ struct pat_model {
  * pat_model_create would allocate. Readers compare it with the data a file
  * really holds before creating the model. */
 size_t pat_config_num_params(const struct pat_config *cfg, int with_head, size_t scaler_len);
+
+/* The tensor table (names, shapes, offsets) that pat_model_create would
+ * make for this checked architecture, without allocating its parameters:
+ * readers check a file against it first. *out is malloc'd (*count entries). */
+enum pat_status pat_config_layout(const struct pat_config *cfg, int with_head, size_t scaler_len,
+                                  struct pat_tensor **out, size_t *count, struct pat_err *err);
+
+/* The most tensors any model within the limits above can have (PAT_MAX_LAYERS
+ * blocks, a head, a scaler): readers stop collecting entries beyond it. */
+size_t pat_config_max_tensors(void);
 
 /* Validate a config: positive sizes, within sane limits. */
 enum pat_status pat_config_check(const struct pat_config *cfg,

@@ -23,8 +23,28 @@ const char *pat_model_meta_get(const struct pat_model *m, const char *key) {
     return NULL;
 }
 
+/* pat.input_transform is the one key that changes computation: checked
+ * and mirrored in m->input_log1p. */
+static enum pat_status set_transform(struct pat_model *m, const char *value,
+                                     struct pat_err *err) {
+    if (strcmp(value, "none") != 0 && strcmp(value, "log1p") != 0)
+        return pat_fail(err, PAT_ERR_FORMAT,
+                        "unknown input transform '%.40s' (pat.input_transform: none or log1p)",
+                        value);
+    m->input_log1p = strcmp(value, "log1p") == 0;
+    return PAT_OK;
+}
+
+const char *pat_model_input_transform(const struct pat_model *m) {
+    return m->input_log1p ? "log1p" : "none";
+}
+
 enum pat_status pat_model_meta_set(struct pat_model *m, const char *key,
                                    const char *value, struct pat_err *err) {
+    if (strcmp(key, PAT_META_INPUT_TRANSFORM) == 0) {
+        enum pat_status st = set_transform(m, value, err);
+        if (st != PAT_OK) return st;
+    }
     char *v = pat_strdup(value);
     if (!v) return pat_fail(err, PAT_ERR_NOMEM, "out of memory storing metadata");
     for (size_t i = 0; i < m->num_meta; i++) {

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "infer.h"
 #include "kernels.h"
 #include "metrics.h"
 #include "train_run.h"
@@ -333,7 +334,7 @@ enum pat_status pat_train_predict(const struct pat_model *m, const struct pat_tr
     const size_t chunk = 64;
     for (size_t i = 0; i < d->n; i += chunk) {
         size_t n = d->n - i < chunk ? d->n - i : chunk;
-        enum pat_status st = pat_predict(m, d->x + i * d->T, n, d->T, out + i, err);
+        enum pat_status st = pat_predict_transformed(m, d->x + i * d->T, n, d->T, out + i, err);
         if (st != PAT_OK) return st;
     }
     return PAT_OK;

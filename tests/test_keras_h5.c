@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "model.h"
 #include "pat.h"
 
 #ifdef PAT_HAVE_HDF5
@@ -29,6 +30,9 @@ struct h5_opts {
     const char *extra;     /* extra dataset path, shape (2,) */
     const char *external;  /* tensor stored in an external raw file */
     const char *raw_path;  /* that raw file */
+    const struct pat_config *cfg; /* shapes of this architecture (NULL: small_cfg) */
+    int no_data;           /* datasets declared but never written: no storage */
+    size_t extra_count;    /* this many more tiny datasets, extra/0 ... */
 };
 
 /* Value written at element k of tensor t (exact in float32). */
@@ -68,21 +72,22 @@ static int is(const char *a, const char *b) { return a && strcmp(a, b) == 0; }
 
 /* Write one tensor's dataset under root. */
 static int write_dataset(hid_t root, hid_t lcpl, const char *path, size_t t, size_t ndim,
-                         const size_t *shape, hid_t type, const char *raw_path) {
+                         const size_t *shape, hid_t type, const char *raw_path, int no_data) {
     hsize_t dims[4];
     size_t numel = 1;
     for (size_t d = 0; d < ndim; d++) {
         dims[d] = shape[d];
         numel *= shape[d];
     }
-    float *x = malloc((numel ? numel : 1) * sizeof *x);
-    for (size_t k = 0; k < numel; k++) x[k] = value_at(t, k);
+    float *x = no_data ? NULL : malloc((numel ? numel : 1) * sizeof *x);
+    for (size_t k = 0; x && k < numel; k++) x[k] = value_at(t, k);
     hid_t sp = H5Screate_simple((int)ndim, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     if (raw_path) H5Pset_external(dcpl, raw_path, 0, (hsize_t)(numel * 4));
     hid_t ds = H5Dcreate2(root, path, type, sp, lcpl, dcpl, H5P_DEFAULT);
     H5Pclose(dcpl);
-    int ok = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0;
+    int ok = ds >= 0 &&
+             (no_data || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, x) >= 0);
     if (ds >= 0) H5Dclose(ds);
     H5Sclose(sp);
     free(x);
@@ -94,7 +99,7 @@ static int write_tensors(hid_t root, hid_t lcpl, const struct h5_opts *o) {
     struct pat_model *m = NULL;
     struct pat_err err;
     char path[256];
-    int ok = pat_model_create(&small_cfg, o->with_head, 0, &m, &err) == PAT_OK;
+    int ok = pat_model_create(o->cfg ? o->cfg : &small_cfg, o->with_head, 0, &m, &err) == PAT_OK;
     for (size_t i = 0; ok && i < pat_model_num_tensors(m); i++) {
         const char *name = pat_model_tensor_name(m, i);
         size_t shape[4], nd = pat_model_tensor_shape(m, i, shape);
@@ -105,10 +110,15 @@ static int write_tensors(hid_t root, hid_t lcpl, const struct h5_opts *o) {
         if (is(o->bad_shape, name)) shape[nd - 1]++;
         keras_name(name, path, sizeof path);
         ok = write_dataset(root, lcpl, path, i, nd, shape, type,
-                           is(o->external, name) ? o->raw_path : NULL);
+                           is(o->external, name) ? o->raw_path : NULL, o->no_data);
     }
     size_t two = 2;
-    if (ok && o->extra) ok = write_dataset(root, lcpl, o->extra, 0, 1, &two, H5T_IEEE_F32LE, NULL);
+    if (ok && o->extra)
+        ok = write_dataset(root, lcpl, o->extra, 0, 1, &two, H5T_IEEE_F32LE, NULL, 0);
+    for (size_t i = 0; ok && i < o->extra_count; i++) {
+        snprintf(path, sizeof path, "extra/d%zu", i);
+        ok = write_dataset(root, lcpl, path, 0, 1, &two, H5T_IEEE_F32LE, NULL, 0);
+    }
     pat_model_free(m);
     return ok;
 }
@@ -312,6 +322,26 @@ static void test_external_storage(struct check_ctx *c) {
     expect_fail(c, path, PAT_ERR_FORMAT, "'dense/dense/kernel:0'", "external");
 }
 
+/* Shapes of a large architecture (200 MB of parameters) whose datasets hold
+ * no data: refused from the shapes and storage sizes, before the importer
+ * allocates anything of that size. */
+static void test_shapes_without_storage(struct check_ctx *c) {
+    static const struct pat_config huge = {4, 1024, 2, 1024, 8192, 2, PAT_EMBED_DENSE};
+    char path[512];
+    struct h5_opts o = {.cfg = &huge, .no_data = 1};
+    if (skip_without_hdf5(c) || !make_h5(c, path, sizeof path, "no_storage.h5", &o)) return;
+    expect_fail(c, path, PAT_ERR_FORMAT, "'dense/dense/kernel:0'", "holds at most 0 bytes");
+}
+
+/* More datasets than any PAT model has (a damaged file can make the group
+ * walk endless): refused once the count passes the limit. */
+static void test_too_many_datasets(struct check_ctx *c) {
+    char path[512];
+    struct h5_opts o = {.extra_count = pat_config_max_tensors() + 1};
+    if (skip_without_hdf5(c) || !make_h5(c, path, sizeof path, "many.h5", &o)) return;
+    expect_fail(c, path, PAT_ERR_FORMAT, "datasets, more than any PAT model has", NULL);
+}
+
 /* Copies of a valid file cut short, at half and near the end. */
 static void test_truncated(struct check_ctx *c) {
     char path[512], cut[512];
@@ -423,6 +453,8 @@ int main(void) {
     RUN(test_wrong_shape);
     RUN(test_unknown_dataset);
     RUN(test_external_storage);
+    RUN(test_shapes_without_storage);
+    RUN(test_too_many_datasets);
     RUN(test_truncated);
     RUN(test_not_hdf5);
     RUN(test_stub_unsupported);

@@ -191,6 +191,52 @@ static void test_scaler_applied(struct check_ctx *c) {
     pat_model_free(scaled);
 }
 
+/* pat.input_transform = log1p: raw minutes through the model equal
+ * log1p-transformed minutes through the same model without it (the scaler
+ * comes after the transform); the skipping entry point that training uses
+ * equals the plain model; x <= -1 and unknown transforms are refused. */
+static void test_input_transform(struct check_ctx *c) {
+    struct pat_config cfg;
+    pat_config_preset("S", &cfg, NULL);
+    struct pat_model *m = NULL;
+    CHECK_STATUS(c, pat_model_create(&cfg, 1, 36, &m, NULL), PAT_OK);
+    if (!m) return;
+    fill_random(m, 9, 0.1f);
+    float *mu = pat_model_tensor_data(m, pat_model_tensor_find(m, "scaler/mean"));
+    float *sd = pat_model_tensor_data(m, pat_model_tensor_find(m, "scaler/std"));
+    float x[36], lx[36], p_raw, p_logged, p_skip, e_raw[96], e_logged[96];
+    for (int t = 0; t < 36; t++) {
+        mu[t] = 1.0f + 0.01f * (float)t, sd[t] = 1.5f;
+        x[t] = (float)((t * 37) % 11) * 40.0f; /* counts 0..400 */
+        lx[t] = log1pf(x[t]);
+    }
+    CHECK(c, strcmp(pat_model_input_transform(m), "none") == 0);
+    CHECK_STATUS(c, pat_predict(m, lx, 1, 36, &p_logged, NULL), PAT_OK);
+    CHECK_STATUS(c, pat_embed(m, lx, 1, 36, e_logged, NULL), PAT_OK);
+    CHECK_STATUS(c, pat_model_meta_set(m, PAT_META_INPUT_TRANSFORM, "log1p", NULL), PAT_OK);
+    CHECK(c, strcmp(pat_model_input_transform(m), "log1p") == 0);
+    CHECK_STATUS(c, pat_predict(m, x, 1, 36, &p_raw, NULL), PAT_OK);
+    CHECK_STATUS(c, pat_embed(m, x, 1, 36, e_raw, NULL), PAT_OK);
+    CHECK_STATUS(c, pat_predict_transformed(m, lx, 1, 36, &p_skip, NULL), PAT_OK);
+    CHECK_CLOSE(c, p_raw, p_logged, 0.0);
+    CHECK_CLOSE(c, p_skip, p_logged, 0.0);
+    CHECK(c, memcmp(e_raw, e_logged, sizeof e_raw) == 0);
+    CHECK(c, fabsf(p_raw - p_skip) == 0.0f);
+    float p_double; /* raw minutes given as if transformed: a different answer */
+    CHECK_STATUS(c, pat_predict_transformed(m, x, 1, 36, &p_double, NULL), PAT_OK);
+    CHECK(c, p_double != p_raw);
+    struct pat_err err = {0};
+    x[7] = -1.0f;
+    CHECK_STATUS(c, pat_predict(m, x, 1, 36, &p_raw, &err), PAT_ERR_NUMERIC);
+    CHECK(c, strstr(err.msg, "column 8") && strstr(err.msg, "log(1 + x)"));
+    CHECK_STATUS(c, pat_model_meta_set(m, PAT_META_INPUT_TRANSFORM, "sqrt", &err), PAT_ERR_FORMAT);
+    CHECK(c, strstr(err.msg, "unknown input transform") != NULL);
+    CHECK(c, strcmp(pat_model_input_transform(m), "log1p") == 0); /* unchanged */
+    CHECK_STATUS(c, pat_model_meta_set(m, PAT_META_INPUT_TRANSFORM, "none", NULL), PAT_OK);
+    CHECK(c, strcmp(pat_model_input_transform(m), "none") == 0);
+    pat_model_free(m);
+}
+
 int main(void) {
     int failures = 0;
     RUN(test_param_counts);
@@ -199,5 +245,6 @@ int main(void) {
     RUN(test_explain_sums_to_one);
     RUN(test_input_refusals);
     RUN(test_scaler_applied);
+    RUN(test_input_transform);
     return failures ? 1 : 0;
 }

@@ -238,6 +238,15 @@ static int wanted(const struct ctx *x, const char *id) {
     return 0;
 }
 
+/* The models take the dataset's rows, so they take its transform: with it
+ * recorded, pat predict accepts raw minutes as well as the dataset. */
+static enum pat_status save_model(struct pat_model *m, const struct ctx *x, const char *path,
+                                  struct pat_err *err) {
+    enum pat_status st = x->d.log1p ? pat_model_meta_set(m, PAT_META_INPUT_TRANSFORM, "log1p", err)
+                                    : PAT_OK;
+    return st == PAT_OK ? pat_model_save(m, path, err) : st;
+}
+
 static enum pat_status save_models(const struct ctx *x, const char *id, struct fit_out *o,
                                    struct pat_err *err) {
     enum pat_status st = PAT_OK;
@@ -246,7 +255,7 @@ static enum pat_status save_models(const struct ctx *x, const char *id, struct f
         char path[4096];
         snprintf(path, sizeof path, "%s/lopo-%s-%s.safetensors", x->out, id,
                  dj_method_name((enum dj_method)me));
-        if (st == PAT_OK) st = pat_model_save(o->model[me], path, err);
+        if (st == PAT_OK) st = save_model(o->model[me], x, path, err);
         pat_model_free(o->model[me]);
         o->model[me] = NULL;
     }
@@ -333,7 +342,7 @@ static enum pat_status run_final(struct ctx *x, enum dj_method method, const cha
                                           dj_method_name(method));
     if (st == PAT_OK)
         st = set_meta(m, x, dj_method_name(method), o.thr[method], o.inner_auc[method], err);
-    if (st == PAT_OK) st = pat_model_save(m, path, err);
+    if (st == PAT_OK) st = save_model(m, x, path, err);
     if (st == PAT_OK) {
         size_t nv = 0;
         for (size_t p = 0; p < d->P; p++) nv += role[p] == DJ_INNER_VAL;

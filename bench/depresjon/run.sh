@@ -60,8 +60,8 @@ for id in $explain; do
         -o "$out/$id.patd" -q
     "$pat" data export --csv "$out/$id.patd" -o "$out/$id-days.csv" --labels "$out/$id-rows.csv" -q
     m="$out/lopo/lopo-$id-mae-full.safetensors"
-    "$pat" predict -m "$m" -i "$out/$id-days.csv" -o "$out/$id-prob.csv"
-    "$pat" explain -m "$m" -i "$out/$id-days.csv" -o "$out/$id-attention.csv"
+    "$pat" predict -m "$m" -i "$out/$id.patd" -o "$out/$id-prob.csv"
+    "$pat" explain -m "$m" -i "$out/$id.patd" -o "$out/$id-attention.csv"
     p=$(awk '{ s += $1; n++ } END { printf "%.3f", s / n }' "$out/$id-prob.csv")
     "$chart" -x "$out/$id-days.csv" -a "$out/$id-attention.csv" -p "$out/$id-prob.csv" \
         --rows "$out/$id-rows.csv" --log1p -o "$out/explain-$id.svg" \

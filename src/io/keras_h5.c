@@ -13,6 +13,7 @@
  * shape, and no other dataset may be present.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,9 @@ typedef H5O_info_t pat_h5_info;
 #endif
 
 #define H5_MAX_NDIM 8
+/* Deflate's largest expansion: a filtered dataset's stored bytes times this
+ * bound the data it can hold. */
+#define H5_MAX_INFLATE 1032ULL
 
 /* pat's names for the fine-tuning head datasets (pat's extension). */
 static const char *const head_map[4][2] = {
@@ -63,6 +67,7 @@ struct h5_entry {
     char name[PAT_MAX_NAME]; /* pat tensor name */
     size_t ndim;
     size_t shape[H5_MAX_NDIM];
+    unsigned long long max_bytes; /* the most data its storage can hold */
 };
 
 struct h5_walk {
@@ -94,7 +99,18 @@ static void keras_path(const char *name, char *buf, size_t len) {
     snprintf(buf, len, "%s:0", name);
 }
 
-/* Rank and dims of dataset `name` under obj into e. */
+/* The most bytes of data the dataset's storage can hold: its stored size,
+ * times deflate's largest ratio when it is filtered (compressed). */
+static unsigned long long storage_bound(hid_t ds) {
+    hid_t dcpl = H5Dget_create_plist(ds);
+    int filters = dcpl < 0 ? 0 : H5Pget_nfilters(dcpl);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    unsigned long long stored = (unsigned long long)H5Dget_storage_size(ds);
+    if (filters == 0) return stored;
+    return stored > ULLONG_MAX / H5_MAX_INFLATE ? ULLONG_MAX : stored * H5_MAX_INFLATE;
+}
+
+/* Rank, dims and storage bound of dataset `name` under obj into e. */
 static enum pat_status read_shape(struct h5_walk *w, hid_t obj, const char *name,
                                   struct h5_entry *e) {
     hsize_t dims[H5_MAX_NDIM];
@@ -102,6 +118,7 @@ static enum pat_status read_shape(struct h5_walk *w, hid_t obj, const char *name
     hid_t sp = ds < 0 ? -1 : H5Dget_space(ds);
     int nd = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
     if (nd >= 0 && nd <= H5_MAX_NDIM && H5Sget_simple_extent_dims(sp, dims, NULL) < 0) nd = -1;
+    if (ds >= 0) e->max_bytes = storage_bound(ds);
     if (sp >= 0) H5Sclose(sp);
     if (ds >= 0) H5Dclose(ds);
     if (nd < 0)
@@ -121,6 +138,10 @@ static enum pat_status read_shape(struct h5_walk *w, hid_t obj, const char *name
 }
 
 static enum pat_status add_entry(struct h5_walk *w, hid_t obj, const char *name) {
+    if (w->n == pat_config_max_tensors())
+        return pat_fail(w->err, PAT_ERR_FORMAT,
+                        "%s: more than %zu datasets, more than any PAT model has (corrupt "
+                        "file, or a cycle in its groups?)", w->path, w->n);
     if (w->n == w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 64;
         struct h5_entry *g = cap <= SIZE_MAX / sizeof *g ? realloc(w->e, cap * sizeof *g) : NULL;
@@ -174,6 +195,65 @@ static const struct h5_entry *find_entry(const struct h5_walk *w, const char *na
     return w->n ? bsearch(&key, w->e, w->n, sizeof *w->e, cmp_entry) : NULL;
 }
 
+static int same_shape(const struct pat_tensor *t, const struct h5_entry *e) {
+    if (t->ndim != e->ndim) return 0;
+    for (size_t d = 0; d < t->ndim; d++)
+        if (t->shape[d] != e->shape[d]) return 0;
+    return 1;
+}
+
+static int in_layout(const struct pat_tensor *t, size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].name, name) == 0) return 1;
+    return 0;
+}
+
+/* The file against the tensor table of the architecture its shapes imply,
+ * before the parameters are allocated: no unknown dataset, every tensor
+ * present with its exact shape and with storage that can hold it. */
+static enum pat_status match_layout(const struct h5_walk *w, const struct pat_config *cfg,
+                                    int with_head, const struct pat_tensor *t, size_t n,
+                                    struct pat_err *err) {
+    char kp[PAT_MAX_NAME + 8], want[128], got[128];
+    const char *arch = pat_config_name(cfg);
+    for (size_t i = 0; i < w->n; i++)
+        if (!in_layout(t, n, w->e[i].name))
+            return pat_fail(err, PAT_ERR_FORMAT,
+                            "%s: unknown dataset '%s' (not part of a %s model with%s head)",
+                            w->path, w->e[i].h5path, arch, with_head ? "" : "out");
+    for (size_t i = 0; i < n; i++) {
+        const struct h5_entry *e = find_entry(w, t[i].name);
+        pat_format_shape(want, sizeof want, t[i].shape, t[i].ndim);
+        if (!e) {
+            keras_path(t[i].name, kp, sizeof kp);
+            return pat_fail(err, PAT_ERR_FORMAT, "%s: missing dataset '%s' (shape %s, %s model)",
+                            w->path, kp, want, arch);
+        }
+        if (!same_shape(&t[i], e)) {
+            pat_format_shape(got, sizeof got, e->shape, e->ndim);
+            return pat_fail(err, PAT_ERR_FORMAT, "%s: dataset '%s' has shape %s, expected %s",
+                            w->path, e->h5path, got, want);
+        }
+        if (t[i].numel > e->max_bytes / sizeof(float))
+            return pat_fail(err, PAT_ERR_FORMAT,
+                            "%s: dataset '%s' has shape %s but its storage holds at most %llu "
+                            "bytes (truncated or corrupt file?)", w->path, e->h5path, want,
+                            e->max_bytes);
+    }
+    return PAT_OK;
+}
+
+static enum pat_status check_layout(const struct h5_walk *w, const struct pat_config *cfg,
+                                    int with_head, size_t scaler_len, struct pat_err *err) {
+    struct pat_tensor *t;
+    size_t n;
+    enum pat_status st = pat_config_layout(cfg, with_head, scaler_len, &t, &n, err);
+    if (st != PAT_OK) return pat_err_prefix(err, w->path, st);
+    st = match_layout(w, cfg, with_head, t, n, err);
+    free(t);
+    return st;
+}
+
 /* Architecture from the shapes, then an empty model of it. */
 static enum pat_status create_model(const struct h5_walk *w, struct pat_model **m,
                                     struct pat_err *err) {
@@ -192,6 +272,8 @@ static enum pat_status create_model(const struct h5_walk *w, struct pat_model **
         return pat_fail(err, PAT_ERR_FORMAT,
                         "%s: conv patch embedding with sizes of no PAT preset: the patch "
                         "size cannot be inferred from a Keras file", w->path);
+    st = check_layout(w, &cfg, with_head, scaler_len, err);
+    if (st != PAT_OK) return st;
     st = pat_model_create(&cfg, with_head, scaler_len, m, err);
     return st == PAT_OK ? PAT_OK : pat_err_prefix(err, w->path, st);
 }
@@ -238,26 +320,15 @@ static const char *storage_problem(hid_t ds, size_t numel, unsigned long long *s
     return "has an unsupported storage layout";
 }
 
-static int same_shape(const struct pat_tensor *t, const struct h5_entry *e) {
-    if (t->ndim != e->ndim) return 0;
-    for (size_t d = 0; d < t->ndim; d++)
-        if (t->shape[d] != e->shape[d]) return 0;
-    return 1;
-}
-
-/* Check type, shape and storage of one dataset, then read it into dst. */
+/* Check type and storage of one dataset (its shape is checked), then read it
+ * into dst. */
 static enum pat_status read_tensor(const char *path, hid_t root, const struct h5_entry *e,
                                    const struct pat_tensor *t, float *dst,
                                    struct pat_err *err) {
-    char want[128], got[128], type[64];
+    char want[128], type[64];
     const char *problem;
     unsigned long long stored;
     pat_format_shape(want, sizeof want, t->shape, t->ndim);
-    if (!same_shape(t, e)) {
-        pat_format_shape(got, sizeof got, e->shape, e->ndim);
-        return pat_fail(err, PAT_ERR_FORMAT, "%s: dataset '%s' has shape %s, expected %s",
-                        path, e->h5path, got, want);
-    }
     hid_t ds = H5Dopen2(root, e->h5path, H5P_DEFAULT);
     if (ds < 0) return pat_fail(err, PAT_ERR_FORMAT, "%s: cannot open dataset '%s'", path,
                                 e->h5path);
@@ -278,26 +349,13 @@ static enum pat_status read_tensor(const char *path, hid_t root, const struct h5
     return st;
 }
 
-/* No unknown datasets; every expected one present and read. */
+/* Every tensor read from its dataset (match_layout found them all). */
 static enum pat_status fill_model(const struct h5_walk *w, hid_t root, struct pat_model *m,
                                   struct pat_err *err) {
-    char kp[PAT_MAX_NAME + 8], want[128];
-    const char *arch = pat_config_name(&m->cfg);
-    for (size_t i = 0; i < w->n; i++)
-        if (pat_model_tensor_find(m, w->e[i].name) == (size_t)-1)
-            return pat_fail(err, PAT_ERR_FORMAT,
-                            "%s: unknown dataset '%s' (not part of a %s model with%s head)",
-                            w->path, w->e[i].h5path, arch, m->has_head ? "" : "out");
     for (size_t i = 0; i < m->num_tensors; i++) {
         const struct pat_tensor *t = &m->tensors[i];
-        const struct h5_entry *e = find_entry(w, t->name);
-        if (!e) {
-            keras_path(t->name, kp, sizeof kp);
-            pat_format_shape(want, sizeof want, t->shape, t->ndim);
-            return pat_fail(err, PAT_ERR_FORMAT, "%s: missing dataset '%s' (shape %s, %s model)",
-                            w->path, kp, want, arch);
-        }
-        enum pat_status st = read_tensor(w->path, root, e, t, m->params + t->offset, err);
+        enum pat_status st =
+            read_tensor(w->path, root, find_entry(w, t->name), t, m->params + t->offset, err);
         if (st != PAT_OK) return st;
     }
     return PAT_OK;
