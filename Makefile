@@ -9,6 +9,7 @@
 #   make fuzz-smoke 30 s of each libFuzzer harness (clang-14; tests/fuzz/README.md)
 #   make fuzz FUZZ_TIME=600  fuzz each harness longer, keeping found inputs
 #   make bench      speed against the PyTorch reference and OpenBLAS (QUICK=1: ~2 min)
+#   make bench-data pat data build against pandas.read_sas on a 1 GB PAXMIN_H
 #   make NO_BLAS=1  build the benchmarks without OpenBLAS (no sgemm reference rate)
 
 CC ?= cc
@@ -191,6 +192,12 @@ $(BUILD)/bench/depresjon/week_svg: $(BUILD)/bench/depresjon/week_svg.o $(BUILD)/
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libpat.a $(LDLIBS)
 
 # Real data end to end: raw CSVs -> results table (about 40 min on 2 cores).
+# Data pipeline: pat data build against pandas.read_sas on a 1 GB synthetic
+# PAXMIN_H (bench/data_build.sh; N participants, default 1300).
+.PHONY: bench-data
+bench-data: $(BUILD)/pat
+	sh bench/data_build.sh $(BUILD) $(or $(N),1300)
+
 .PHONY: bench-depresjon
 bench-depresjon: all $(DJ_BIN)
 	sh bench/depresjon/run.sh $(BUILD)

@@ -9,6 +9,7 @@
 #include "check.h"
 #include "data/series.h"
 #include "data/series_csv.h"
+#include "io/xport.h"
 #include "io/xpt.h"
 #include "pat.h"
 
@@ -35,6 +36,23 @@ static void xpt_variable_without_name_is_refused(struct check_ctx *c) {
     CHECK(c, strstr(err.msg, "xpt_unnamed_variable.xpt") != NULL);
     CHECK(c, strstr(err.msg, "has no name") != NULL);
     (void)pat_xpt_shape(path, &rows, &vars, &err); /* must not crash either */
+}
+
+/* fuzz_xpt (differential): a last row of blanks only is padding, as
+ * libreadstat reads it; the native reader once counted it as a row. */
+static void xpt_trailing_blank_row_is_padding(struct check_ctx *c) {
+    char path[512], names[1][9];
+    snprintf(path, sizeof path, "%s/fuzz/xpt_trailing_blank_row.xpt", check_fixture_dir());
+    struct pat_err err = {0};
+    size_t n = 0, native = 0, other = 0;
+    if (!CHECK_STATUS(c, pat_xport_numeric_names(path, names, 1, &n, &err), PAT_OK)) return;
+    const struct pat_xpt_col col = {names[0], 0};
+    CHECK_STATUS(c, pat_xpt_read(path, &col, 1, count_row, &native, &err), PAT_OK);
+    CHECK(c, native == 52);
+    if (pat_have_readstat()) {
+        CHECK_STATUS(c, pat_xpt_read_readstat(path, &col, 1, count_row, &other, &err), PAT_OK);
+        CHECK(c, other == native);
+    }
 }
 
 /* Audit (issue #8 item 4): a non-finite value in a per-participant CSV is
@@ -116,6 +134,7 @@ static void model_larger_than_its_file_is_refused(struct check_ctx *c) {
 int main(void) {
     int failures = 0;
     RUN(xpt_variable_without_name_is_refused);
+    RUN(xpt_trailing_blank_row_is_padding);
     RUN(series_csv_nonfinite_names_line_and_column);
     RUN(model_larger_than_its_file_is_refused);
     return failures ? 1 : 0;

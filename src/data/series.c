@@ -138,9 +138,16 @@ static void count_state(struct pat_series_stats *st, enum pat_minute_state state
 enum pat_status pat_series_push(struct pat_series *s, const struct pat_series_rules *r,
                                 int64_t minute, float value, enum pat_minute_state state,
                                 const char *src, size_t line, struct pat_err *err) {
+    const int finite = !(isinf(value) || (state == PAT_MIN_VALID && isnan(value)));
+    if (finite && s->n > 0 && !s->in_repeat && minute == s->start + (int64_t)s->n &&
+        reserve(s, 1)) { /* the next minute: the common case, without building messages */
+        count_state(&s->stats, state);
+        put(s, s->n++, value, state);
+        return PAT_OK;
+    }
     char at[300];
     where(at, sizeof at, src, line);
-    if (isinf(value) || (state == PAT_MIN_VALID && isnan(value)))
+    if (!finite)
         return pat_fail(err, PAT_ERR_NUMERIC, "%s: value is not a finite number", at);
     count_state(&s->stats, state);
     int64_t last = s->start + (int64_t)s->n - 1;

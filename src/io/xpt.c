@@ -1,9 +1,34 @@
-/* xpt.c - SAS XPORT reading and writing through libreadstat (xpt.h). The
- * only file that includes <readstat.h>; compiled as a stub returning
- * PAT_ERR_UNSUPPORTED when PAT_HAVE_READSTAT is not defined. */
+/* xpt.c - SAS XPORT reading (native, io/xport.c, with libreadstat for the
+ * v8 files it does not read) and writing through libreadstat (xpt.h). The
+ * only file that includes <readstat.h>; without PAT_HAVE_READSTAT the
+ * readstat parts are stubs returning PAT_ERR_UNSUPPORTED. */
 #include "io/xpt.h"
 
+#include "io/xport.h"
 #include "util.h"
+
+static enum pat_status count_row(void *ctx, size_t row, const double *v, struct pat_err *err) {
+    (void)row, (void)v, (void)err;
+    ++*(size_t *)ctx;
+    return PAT_OK;
+}
+
+enum pat_status pat_xpt_read(const char *path, const struct pat_xpt_col *cols, size_t n,
+                             pat_xpt_row_fn fn, void *ctx, struct pat_err *err) {
+    enum pat_status st = pat_xport_read(path, cols, n, fn, ctx, NULL, err);
+    if (st == PAT_ERR_UNSUPPORTED && pat_have_readstat())
+        st = pat_xpt_read_readstat(path, cols, n, fn, ctx, err);
+    return st;
+}
+
+enum pat_status pat_xpt_shape(const char *path, size_t *rows, size_t *vars,
+                              struct pat_err *err) {
+    *rows = 0, *vars = 0;
+    enum pat_status st = pat_xport_read(path, NULL, 0, count_row, rows, vars, err);
+    if (st == PAT_ERR_UNSUPPORTED && pat_have_readstat())
+        st = pat_xpt_shape_readstat(path, rows, vars, err);
+    return st;
+}
 
 #ifndef PAT_HAVE_READSTAT
 
@@ -14,14 +39,15 @@ static enum pat_status unsupported(const char *path, struct pat_err *err) {
                     "(apt-get install libreadstat-dev, then rebuild)", path);
 }
 
-enum pat_status pat_xpt_read(const char *path, const struct pat_xpt_col *cols, size_t n,
-                             pat_xpt_row_fn fn, void *ctx, struct pat_err *err) {
+enum pat_status pat_xpt_read_readstat(const char *path, const struct pat_xpt_col *cols,
+                                      size_t n, pat_xpt_row_fn fn, void *ctx,
+                                      struct pat_err *err) {
     (void)cols, (void)n, (void)fn, (void)ctx;
     return unsupported(path, err);
 }
 
-enum pat_status pat_xpt_shape(const char *path, size_t *rows, size_t *vars,
-                              struct pat_err *err) {
+enum pat_status pat_xpt_shape_readstat(const char *path, size_t *rows, size_t *vars,
+                                       struct pat_err *err) {
     (void)rows, (void)vars;
     return unsupported(path, err);
 }
@@ -236,8 +262,9 @@ static enum pat_status parse(struct rctx *r) {
     return PAT_OK;
 }
 
-enum pat_status pat_xpt_read(const char *path, const struct pat_xpt_col *cols, size_t n,
-                             pat_xpt_row_fn fn, void *ctx, struct pat_err *err) {
+enum pat_status pat_xpt_read_readstat(const char *path, const struct pat_xpt_col *cols,
+                                      size_t n, pat_xpt_row_fn fn, void *ctx,
+                                      struct pat_err *err) {
     struct rctx r = {.path = path, .cols = cols, .n = n, .obs = -1, .fn = fn, .ctx = ctx,
                      .err = err};
     r.found = pat_calloc(n, sizeof *r.found);
@@ -253,14 +280,8 @@ enum pat_status pat_xpt_read(const char *path, const struct pat_xpt_col *cols, s
 
 /* ---- shape --------------------------------------------------------------- */
 
-static enum pat_status count_row(void *ctx, size_t row, const double *v, struct pat_err *err) {
-    (void)row, (void)v, (void)err;
-    ++*(size_t *)ctx;
-    return PAT_OK;
-}
-
-enum pat_status pat_xpt_shape(const char *path, size_t *rows, size_t *vars,
-                              struct pat_err *err) {
+enum pat_status pat_xpt_shape_readstat(const char *path, size_t *rows, size_t *vars,
+                                       struct pat_err *err) {
     size_t n = 0;
     struct rctx r = {.path = path, .obs = -1, .fn = count_row, .ctx = &n, .err = err,
                      .keep_first = 1};

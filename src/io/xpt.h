@@ -1,7 +1,8 @@
-/* xpt.h - SAS XPORT (v5) tables through libreadstat, streamed row by row.
- * The only file that includes <readstat.h> is xpt.c; without libreadstat
- * (build flag PAT_HAVE_READSTAT unset) every call returns
- * PAT_ERR_UNSUPPORTED.
+/* xpt.h - SAS XPORT tables, streamed row by row: read by pat's own parser
+ * (io/xport.c; v5/v6, the NHANES format), with libreadstat for v8 files
+ * and for writing. The only file that includes <readstat.h> is xpt.c;
+ * without libreadstat (PAT_HAVE_READSTAT unset) v5 files are still read,
+ * and the readstat calls return PAT_ERR_UNSUPPORTED.
  *
  *     static const struct pat_xpt_col cols[] = {{"SEQN", 0}, {"PAXHOUR", 1}};
  *     pat_xpt_read("PAXRAW_C.XPT", cols, 2, on_row, ctx, &err);
@@ -32,6 +33,14 @@ enum pat_status pat_xpt_read(const char *path, const struct pat_xpt_col *cols, s
 /* Rows and variables of a file (the rows are counted by reading it). */
 enum pat_status pat_xpt_shape(const char *path, size_t *rows, size_t *vars,
                               struct pat_err *err);
+
+/* The same two through libreadstat alone: the oracle of the native reader
+ * in tests, and its fallback for XPORT v8. */
+enum pat_status pat_xpt_read_readstat(const char *path, const struct pat_xpt_col *cols,
+                                      size_t n, pat_xpt_row_fn fn, void *ctx,
+                                      struct pat_err *err);
+enum pat_status pat_xpt_shape_readstat(const char *path, size_t *rows, size_t *vars,
+                                       struct pat_err *err);
 
 /* Writer of numeric tables (8-byte doubles, NaN written as missing '.').
  * Rows go to a temporary file renamed by pat_xpt_close. */

@@ -1,6 +1,11 @@
-/* fuzz_xpt.c - the SAS XPORT reader (src/io/xpt.c over libreadstat), with
- * the NHANES physical-activity columns as the real reader asks for them. */
+/* fuzz_xpt.c - the SAS XPORT readers: pat's native one (src/io/xport.c,
+ * through pat_xpt_read and pat_xpt_shape, with the NHANES columns as the
+ * real readers ask for them), and differentially against libreadstat:
+ * when both accept a file, they must give the same row count. */
+#include <stdlib.h>
+
 #include "fuzz_common.h"
+#include "io/xport.h"
 #include "io/xpt.h"
 #include "pat.h"
 
@@ -8,6 +13,12 @@ static enum pat_status on_row(void *ctx, size_t row, const double *v, struct pat
     (void)err;
     double *sum = ctx;
     *sum += v[0] + v[1] + (double)row;
+    return PAT_OK;
+}
+
+static enum pat_status count(void *ctx, size_t row, const double *v, struct pat_err *err) {
+    (void)row, (void)v, (void)err;
+    ++*(size_t *)ctx;
     return PAT_OK;
 }
 
@@ -20,7 +31,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct pat_err err;
     double sum = 0;
     (void)pat_xpt_read(path, cols, sizeof cols / sizeof *cols, on_row, &sum, &err);
-    size_t rows, vars;
+    size_t rows, vars, native = 0, other = 0;
     (void)pat_xpt_shape(path, &rows, &vars, &err);
+    char names[4][9];
+    size_t n = 0;
+    if (pat_xport_numeric_names(path, names, 4, &n, &err) == PAT_OK && n > 0) {
+        const struct pat_xpt_col first = {names[0], 0};
+        if (pat_xport_read(path, &first, 1, count, &native, NULL, &err) == PAT_OK &&
+            pat_xpt_read_readstat(path, &first, 1, count, &other, &err) == PAT_OK &&
+            native != other && native > 0 && other > 0)
+            abort(); /* the two readers disagree on a file both accept */
+    }
     return 0;
 }
