@@ -55,6 +55,21 @@ static void xpt_trailing_blank_row_is_padding(struct check_ctx *c) {
     }
 }
 
+/* fuzz_xpt (differential): the first 48 bytes of a member header inside
+ * the rows ended the table for the native reader (50 rows), while
+ * libreadstat reads on to 59; only a whole member header record ends it
+ * now, and the partial row at the end is refused as truncated. */
+static void xpt_partial_member_header_is_data(struct check_ctx *c) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/fuzz/xpt_partial_member_header.xpt", check_fixture_dir());
+    const struct pat_xpt_col col = {"RIAGENDR", 0};
+    struct pat_err err = {0};
+    size_t rows = 0;
+    CHECK_STATUS(c, pat_xpt_read(path, &col, 1, count_row, &rows, &err), PAT_ERR_FORMAT);
+    CHECK(c, rows == 59);
+    CHECK(c, strstr(err.msg, "ends inside row 60") != NULL);
+}
+
 /* Audit (issue #8 item 4): a non-finite value in a per-participant CSV is
  * refused naming the file, the line and the column, in every layout. */
 static void series_csv_nonfinite_names_line_and_column(struct check_ctx *c) {
@@ -135,6 +150,7 @@ int main(void) {
     int failures = 0;
     RUN(xpt_variable_without_name_is_refused);
     RUN(xpt_trailing_blank_row_is_padding);
+    RUN(xpt_partial_member_header_is_data);
     RUN(series_csv_nonfinite_names_line_and_column);
     RUN(model_larger_than_its_file_is_refused);
     return failures ? 1 : 0;

@@ -261,13 +261,21 @@ static int all_blank(const unsigned char *p, size_t n) {
     return 1;
 }
 
+/* A whole member header record (namestr length 140 or 136), as SAS writes
+ * it between members; anything less is data, as libreadstat reads it. */
+static int is_member_card(const unsigned char *card) {
+    static const char tail[] = "00000000000000000160000000014";
+    return is_header(card, MEMBER) && memcmp(card + 48, tail, 29) == 0 &&
+           (card[77] == '0' || card[77] == '6') && card[78] == ' ' && card[79] == ' ';
+}
+
 /* 1 when, from the unread bytes (avail of them), blank padding to the next
  * card boundary is followed by the next member's header: the table ends. */
 static int member_follows(struct reader *r, size_t avail, unsigned long long data_start) {
     const unsigned char *p = r->buf + r->start;
     const size_t into_card = (size_t)((r->offset - data_start) % CARD);
     const size_t pad = into_card ? CARD - into_card : 0;
-    return avail >= pad + CARD && all_blank(p, pad) && is_header(p + pad, MEMBER);
+    return avail >= pad + CARD && all_blank(p, pad) && is_member_card(p + pad);
 }
 
 /* Row `row` from its bytes p, or (p NULL) a row of blanks. */
