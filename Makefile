@@ -4,7 +4,7 @@
 #   make WERROR=1   warnings are errors (CI)
 #   make NO_OMP=1   build without OpenMP
 #   make NO_HDF5=1  build without Keras HDF5 import
-#   make NO_READSTAT=1  build without NHANES SAS XPORT input (libreadstat)
+#   make NO_READSTAT=1  build without libreadstat (no XPT writing or v8 input)
 #   make asan       run the tests under AddressSanitizer + UBSan (+ LeakSanitizer)
 #   make fuzz-smoke 30 s of each libFuzzer harness (clang-14; tests/fuzz/README.md)
 #   make fuzz FUZZ_TIME=600  fuzz each harness longer, keeping found inputs
@@ -50,16 +50,17 @@ ifneq ($(NO_HDF5),1)
   endif
 endif
 
-# libreadstat (NHANES SAS XPORT, confined to src/io/xpt.c). Debian's
+# libreadstat (XPT writing, XPORT v8, the XPT reader's test oracle; confined
+# to src/io/xpt.c; pat reads NHANES XPORT v5 itself). Debian's
 # libreadstat-dev has no pkg-config file, so probe for the header.
 HASH := \#
 ifneq ($(NO_READSTAT),1)
   ifeq ($(shell echo '$(HASH)include <readstat.h>' | $(CC) -E -x c - >/dev/null 2>&1 && echo yes),yes)
     READSTAT_CFLAGS := -DPAT_HAVE_READSTAT
     LDLIBS := -lreadstat $(LDLIBS)
-    $(info ✓ libreadstat (NHANES XPT))
+    $(info ✓ libreadstat (XPT writing, XPORT v8))
   else
-    $(info ✗ libreadstat not found: NHANES .XPT input disabled (apt-get install libreadstat-dev))
+    $(info ✗ libreadstat not found: no XPT writing (pat data synth --kind nhanes) or XPORT v8 input (apt-get install libreadstat-dev))
   endif
 endif
 
