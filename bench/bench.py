@@ -56,8 +56,8 @@ class Plan:
         """Timed calls after one warm-up call."""
         size = arch[-1]
         if ref:
-            return {1: {"S": 5, "M": 3, "L": 1}[size]}.get(batch, 1)
-        per = {"S": 40, "M": 10, "L": 3}[size]
+            return {1: {"S": 15, "M": 8, "L": 2}[size]}.get(batch, 1)
+        per = {"S": 100, "M": 30, "L": 8}[size]   # at least ~0.3 s timed: the VM is noisy
         return max(1, per // batch) if batch > 1 else per
 
     def ref_skipped(self, arch, batch):
