@@ -194,7 +194,8 @@ static void test_scaler_applied(struct check_ctx *c) {
 /* pat.input_transform = log1p: raw minutes through the model equal
  * log1p-transformed minutes through the same model without it (the scaler
  * comes after the transform); the skipping entry point that training uses
- * equals the plain model; x <= -1 and unknown transforms are refused. */
+ * equals the plain model; x <= -1 and unknown transforms are refused; a
+ * saved and reloaded model keeps the transform. */
 static void test_input_transform(struct check_ctx *c) {
     struct pat_config cfg;
     pat_config_preset("S", &cfg, NULL);
@@ -232,6 +233,20 @@ static void test_input_transform(struct check_ctx *c) {
     CHECK_STATUS(c, pat_model_meta_set(m, PAT_META_INPUT_TRANSFORM, "sqrt", &err), PAT_ERR_FORMAT);
     CHECK(c, strstr(err.msg, "unknown input transform") != NULL);
     CHECK(c, strcmp(pat_model_input_transform(m), "log1p") == 0); /* unchanged */
+    /* saved and loaded again, the model still takes raw minutes */
+    char path[512];
+    snprintf(path, sizeof path, "%s/transform.safetensors", check_tmp_dir());
+    struct pat_model *back = NULL;
+    x[7] = 3.0f;
+    CHECK_STATUS(c, pat_predict(m, x, 1, 36, &p_raw, NULL), PAT_OK);
+    if (CHECK_STATUS(c, pat_model_save(m, path, NULL), PAT_OK) &&
+        CHECK_STATUS(c, pat_model_load(path, &back, NULL), PAT_OK)) {
+        float p_back;
+        CHECK(c, strcmp(pat_model_input_transform(back), "log1p") == 0);
+        CHECK_STATUS(c, pat_predict(back, x, 1, 36, &p_back, NULL), PAT_OK);
+        CHECK_CLOSE(c, p_back, p_raw, 0.0);
+    }
+    pat_model_free(back);
     CHECK_STATUS(c, pat_model_meta_set(m, PAT_META_INPUT_TRANSFORM, "none", NULL), PAT_OK);
     CHECK(c, strcmp(pat_model_input_transform(m), "none") == 0);
     pat_model_free(m);
