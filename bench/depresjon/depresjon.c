@@ -371,6 +371,7 @@ static void usage(FILE *f) {
         "  --method NAME      final: mae-probe (default, the demo model), mae-full,\n"
         "                     random-probe, random-full\n"
         "  --save-models IDS  bench: keep the LOPO models of these participants (comma list)\n"
+        "  --arch NAME        PAT architecture (default S; M, L, conv-S, ...)\n"
         "  --pre-epochs N --pre-batch N --pre-lr LR --mask-ratio R\n"
         "  --ft-epochs N --ft-batch N --ft-lr-head LR --ft-lr-encoder LR\n"
         "  --probe-c C --features-c C --inner-val F --seed S\n"
@@ -459,6 +460,12 @@ static int parse_args(int argc, char **argv, struct ctx *x, struct opts *o) {
         else if (!strcmp(a, "--out")) o->out = v;
         else if (!strcmp(a, "-o")) o->model = v;
         else if (!strcmp(a, "--protocol")) o->protocol = v;
+        else if (!strcmp(a, "--arch")) {
+            struct pat_config cfg;
+            if (pat_config_preset(v, &cfg, NULL) != PAT_OK)
+                return fprintf(stderr, "depresjon: unknown architecture %s\n", v), -1;
+            x->c.arch = v;
+        }
         else if (!strcmp(a, "--method")) {
             if ((o->method = method_of(v)) < 0)
                 return fprintf(stderr, "depresjon: unknown method %s\n", v), -1;

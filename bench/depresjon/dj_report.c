@@ -1,6 +1,7 @@
 /* dj_report.c - metrics, results JSON, markdown tables and the ROC chart of
  * the Depresjon benchmark (dj.h). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,14 @@
 #include "report/json.h"
 #include "report/svg.h"
 #include "util.h"
+
+/* The method's label with the run's architecture ("PAT-S ..." -> "PAT-M ..."). */
+static const char *arch_label(char *buf, size_t n, enum dj_method me, const char *arch) {
+    const char *label = dj_method_label(me);
+    if (strncmp(label, "PAT-S ", 6) != 0) return label;
+    snprintf(buf, n, "PAT-%s %s", arch, label + 6);
+    return buf;
+}
 
 enum pat_status dj_protocol_alloc(struct dj_protocol *pr, const char *name, size_t repeats,
                                   size_t folds, size_t P, struct pat_err *err) {
@@ -112,7 +121,8 @@ static enum pat_status json_protocol(struct pat_jw *w, const struct dj_data *d,
         if (!c->methods[me]) continue;
         pat_jw_object_begin(w);
         pat_jw_key_string(w, "name", dj_method_name((enum dj_method)me));
-        pat_jw_key_string(w, "label", dj_method_label((enum dj_method)me));
+        char lb[96];
+        pat_jw_key_string(w, "label", arch_label(lb, sizeof lb, (enum dj_method)me, c->arch));
         pat_jw_key(w, "repeats");
         pat_jw_array_begin(w);
         for (size_t r = 0; r < pr->repeats; r++) {
@@ -248,7 +258,8 @@ enum pat_status dj_report_table(FILE *f, const struct dj_data *d, const struct d
         double s[9][2];
         enum pat_status st = summarize(d, c, pr, me, s, err);
         if (st != PAT_OK) return st;
-        fprintf(f, "| %s |", dj_method_label((enum dj_method)me));
+        char lb[96];
+        fprintf(f, "| %s |", arch_label(lb, sizeof lb, (enum dj_method)me, c->arch));
         for (int j = 0; j < 9; j++) {
             if (j == 1) {
                 fprintf(f, " %.3f–%.3f |", s[1][0], s[2][0]);

@@ -41,4 +41,8 @@ run() {
     run mask-0.75 days --methods mae-probe,mae-full --mask-ratio 0.75
 ) &
 wait
+# PAT-M (2 blocks, 12 heads; about 4 times PAT-S's work): both threads.
+"$drv" bench --data "$out/days.patd" --out "$out/arch-M" --protocol cv --repeats 1 -t 2 \
+    --arch M --methods random-probe,random-full,mae-probe,mae-full \
+    >"$out/arch-M.md" 2>"$out/arch-M.log" && echo "done: arch-M" || echo "FAILED: arch-M"
 for f in "$out"/*.md; do echo "## $(basename "$f" .md)"; sed -n '3,$p' "$f"; done
