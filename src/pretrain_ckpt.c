@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckpt_meta.h"
 #include "io/safetensors.h"
 #include "pretrain_run.h"
 #include "util.h"
 
 #define CKPT_FORMAT "pat-pretrain-checkpoint-1"
-#define CKPT_MAX_META 32
 #define CKPT_STATE 3 /* pretrain/m, pretrain/v, pretrain/best */
 
 void pretrain_fingerprint(const struct pretrain_run *r, char *buf, size_t len) {
@@ -30,25 +30,6 @@ void pretrain_fingerprint(const struct pretrain_run *r, char *buf, size_t len) {
              p->batch_size, p->seed, (double)p->dropout, p->shuffle, p->patience,
              p->plateau_factor, p->plateau_patience, p->plateau_min_lr, r->train->n, r->train->T,
              r->train->mean ? "+scaler" : "", r->val->n, r->val->mean ? "+scaler" : "");
-}
-
-/* Metadata being built: keys are literals, values live in `text`. */
-struct meta_builder {
-    struct pat_st_meta meta[CKPT_MAX_META];
-    char text[CKPT_MAX_META][40];
-    size_t n;
-};
-
-static void meta_num(struct meta_builder *b, const char *key, double v) {
-    snprintf(b->text[b->n], sizeof b->text[b->n], "%.17g", v);
-    b->meta[b->n] = (struct pat_st_meta){key, b->text[b->n]};
-    b->n++;
-}
-
-static void meta_u64(struct meta_builder *b, const char *key, uint64_t v) {
-    snprintf(b->text[b->n], sizeof b->text[b->n], "%" PRIu64, v);
-    b->meta[b->n] = (struct pat_st_meta){key, b->text[b->n]};
-    b->n++;
 }
 
 /* One history line per epoch, fields separated by commas, lines by ';'. */

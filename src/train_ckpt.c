@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckpt_meta.h"
 #include "io/safetensors.h"
 #include "train_run.h"
 #include "util.h"
 
 #define CKPT_FORMAT "pat-finetune-checkpoint-1"
-#define CKPT_MAX_META 64
 
 void train_fingerprint(const struct train_run *r, char *buf, size_t len) {
     const struct pat_train_params *p = r->p;
@@ -29,25 +29,6 @@ void train_fingerprint(const struct train_run *r, char *buf, size_t len) {
              p->lr_embedding, p->weight_decay, p->clip_norm, p->eta_min, p->plateau_factor, p->plateau_patience,
              p->plateau_min_lr, p->patience, (double)p->dropout, p->shuffle, p->stage1_epochs,
              p->stage1_lr_head, p->unfreeze_last, r->train->n, r->train->T, r->val->n);
-}
-
-/* Metadata being built: keys are literals, values live in `text`. */
-struct meta_builder {
-    struct pat_st_meta meta[CKPT_MAX_META];
-    char text[CKPT_MAX_META][96];
-    size_t n;
-};
-
-static void meta_num(struct meta_builder *b, const char *key, double v) {
-    snprintf(b->text[b->n], sizeof b->text[b->n], "%.17g", v);
-    b->meta[b->n] = (struct pat_st_meta){key, b->text[b->n]};
-    b->n++;
-}
-
-static void meta_u64(struct meta_builder *b, const char *key, uint64_t v) {
-    snprintf(b->text[b->n], sizeof b->text[b->n], "%" PRIu64, v);
-    b->meta[b->n] = (struct pat_st_meta){key, b->text[b->n]};
-    b->n++;
 }
 
 /* One history line per epoch, fields separated by commas, lines by ';'. */

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -232,19 +233,13 @@ struct query {
     void *ctx;
 };
 
-static int ieq(const char *a, const char *b) {
-    for (; *a && *b; a++, b++)
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
-    return *a == *b;
-}
-
 /* Requested columns to variables: required ones must exist and be numeric. */
 static enum pat_status match_columns(struct reader *r, const struct xvar *vars, size_t nvars,
                                      struct query *q) {
     for (size_t k = 0; k < q->n; k++) {
         q->var[k] = NULL;
         for (size_t i = 0; i < nvars && !q->var[k]; i++)
-            if (ieq(vars[i].name, q->cols[k].name)) q->var[k] = &vars[i];
+            if (!strcasecmp(vars[i].name, q->cols[k].name)) q->var[k] = &vars[i];
         if (q->var[k] && !q->var[k]->numeric)
             return pat_fail(r->err, PAT_ERR_FORMAT, "%s: variable %s is text, expected "
                             "numbers", r->path, q->var[k]->name);

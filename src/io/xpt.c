@@ -75,12 +75,12 @@ void pat_xpt_abort(struct pat_xpt_writer *w) { (void)w; }
 
 #else /* PAT_HAVE_READSTAT */
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <readstat.h>
@@ -109,12 +109,6 @@ struct rctx {
     char rs_msg[256];
 };
 
-static int ieq(const char *a, const char *b) {
-    for (; *a && *b; a++, b++)
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
-    return *a == *b;
-}
-
 static int on_variable(int index, readstat_variable_t *var, const char *labels, void *p) {
     struct rctx *r = p;
     (void)labels;
@@ -138,7 +132,7 @@ static int on_variable(int index, readstat_variable_t *var, const char *labels, 
         return READSTAT_HANDLER_ABORT;
     }
     for (size_t k = 0; k < r->n; k++) {
-        if (!ieq(name, r->cols[k].name)) continue;
+        if (strcasecmp(name, r->cols[k].name)) continue;
         if (readstat_variable_get_type_class(var) != READSTAT_TYPE_CLASS_NUMERIC) {
             r->st = pat_fail(r->err, PAT_ERR_FORMAT, "%s: variable %s is text, expected numbers",
                              r->path, name);
