@@ -22,12 +22,6 @@ struct generic {
     int vcol;
     struct pat_series s;
     struct pat_epochs e;
-    int started;     /* epochs begun (the epoch is known from two rows) */
-    int pending;     /* the first data row waits for the second */
-    int64_t p_t;
-    double p_v;
-    enum pat_minute_state p_st;
-    size_t p_line;
 };
 
 static int is_datetime(const char *f, enum pat_date_order order) {
@@ -127,32 +121,6 @@ static enum pat_status row_time(struct generic *g, char **f, size_t line, int64_
     return PAT_OK;
 }
 
-/* The epoch from the first two rows: sub-minute epochs that divide a
- * minute are known exactly; anything else gathers rows by minute. */
-static int64_t infer_epoch(int64_t t0, int64_t t1) {
-    int64_t d = t1 - t0;
-    if (d > 0 && d < 60000 && d % 1000 == 0 && 60000 % d == 0) return d / 1000;
-    if (d >= 60000 && t0 % 60000 == 0 && t1 % 60000 == 0) return 60;
-    return 0;
-}
-
-static enum pat_status push(struct generic *g, int64_t t, double v, enum pat_minute_state st,
-                            size_t line, struct pat_err *err) {
-    if (!g->started) {
-        if (!g->pending) {
-            g->pending = 1;
-            g->p_t = t, g->p_v = v, g->p_st = st, g->p_line = line;
-            return PAT_OK;
-        }
-        pat_epochs_begin(&g->e, &g->s, &g->o->rules, g->o->agg, infer_epoch(g->p_t, t), g->path);
-        g->started = 1;
-        g->pending = 0;
-        enum pat_status s = pat_epochs_push(&g->e, g->p_t, g->p_v, g->p_st, g->p_line, err);
-        if (s != PAT_OK) return s;
-    }
-    return pat_epochs_push(&g->e, t, v, st, line, err);
-}
-
 static enum pat_status on_row(void *ctx, char **f, size_t nf, size_t line, struct pat_err *err) {
     struct generic *g = ctx;
     enum pat_status st;
@@ -178,7 +146,7 @@ static enum pat_status on_row(void *ctx, char **f, size_t nf, size_t line, struc
     if (k < 0)
         return pat_fail(err, PAT_ERR_FORMAT, "%s:%zu: value is not a number: '%.40s' (column "
                         "%d)", g->path, line, f[g->vcol], g->vcol + 1);
-    return push(g, t, v, k ? PAT_MIN_VALID : PAT_MIN_MISSING, line, err);
+    return pat_epochs_push(&g->e, t, v, k ? PAT_MIN_VALID : PAT_MIN_MISSING, line, err);
 }
 
 enum pat_status pat_read_csv_generic(const char *path, const struct pat_read_options *o,
@@ -191,13 +159,9 @@ enum pat_status pat_read_csv_generic(const char *path, const struct pat_read_opt
     g->path = path;
     g->o = o;
     enum pat_status st = pat_series_init(&g->s, id, err);
+    pat_epochs_begin(&g->e, &g->s, &o->rules, o->agg, PAT_EPOCH_INFER, path);
     if (st == PAT_OK) st = pat_table_read(path, 0, on_row, g, &g->sep, err);
-    if (st == PAT_OK && g->pending) { /* a single data row */
-        pat_epochs_begin(&g->e, &g->s, &o->rules, o->agg, 0, path);
-        st = pat_epochs_push(&g->e, g->p_t, g->p_v, g->p_st, g->p_line, err);
-        g->started = 1;
-    }
-    if (st == PAT_OK && g->started) st = pat_epochs_end(&g->e, err);
+    if (st == PAT_OK) st = pat_epochs_end(&g->e, err);
     if (st == PAT_OK && g->s.n == 0) st = pat_fail(err, PAT_ERR_FORMAT, "%s: no data rows", path);
     if (st == PAT_OK) st = pat_emit(&g->s, fn, ctx, count, err);
     pat_series_free(&g->s);

@@ -50,8 +50,34 @@ static enum pat_status spread(struct pat_epochs *e, int64_t minute, double v,
     return PAT_OK;
 }
 
+static int64_t infer_epoch(int64_t t0, int64_t t1) {
+    int64_t d = t1 - t0;
+    if (d > 0 && d < 60000 && d % 1000 == 0 && 60000 % d == 0) return d / 1000;
+    if (d >= 60000 && t0 % 60000 == 0 && t1 % 60000 == 0) return 60;
+    return 0;
+}
+
+static enum pat_status push_known(struct pat_epochs *e, int64_t t_ms, double v,
+                                  enum pat_minute_state state, size_t line,
+                                  struct pat_err *err);
+
 enum pat_status pat_epochs_push(struct pat_epochs *e, int64_t t_ms, double v,
                                 enum pat_minute_state state, size_t line, struct pat_err *err) {
+    if (e->epoch_s != PAT_EPOCH_INFER) return push_known(e, t_ms, v, state, line, err);
+    if (!e->pending) {
+        e->pending = 1;
+        e->p_t = t_ms, e->p_v = v, e->p_st = state, e->p_line = line;
+        return PAT_OK;
+    }
+    e->pending = 0;
+    e->epoch_s = infer_epoch(e->p_t, t_ms);
+    enum pat_status st = push_known(e, e->p_t, e->p_v, e->p_st, e->p_line, err);
+    return st == PAT_OK ? push_known(e, t_ms, v, state, line, err) : st;
+}
+
+static enum pat_status push_known(struct pat_epochs *e, int64_t t_ms, double v,
+                                  enum pat_minute_state state, size_t line,
+                                  struct pat_err *err) {
     if (state != PAT_MIN_MISSING && !isfinite(v))
         return pat_fail(err, PAT_ERR_NUMERIC, "%s:%zu: value is not a finite number", e->src, line);
     int64_t minute = pat_floor_div(t_ms, 60000);
@@ -87,5 +113,11 @@ enum pat_status pat_epochs_push(struct pat_epochs *e, int64_t t_ms, double v,
 }
 
 enum pat_status pat_epochs_end(struct pat_epochs *e, struct pat_err *err) {
+    if (e->pending) { /* a single epoch */
+        e->pending = 0;
+        e->epoch_s = 0;
+        enum pat_status st = push_known(e, e->p_t, e->p_v, e->p_st, e->p_line, err);
+        if (st != PAT_OK) return st;
+    }
     return flush(e, err);
 }

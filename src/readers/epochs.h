@@ -28,9 +28,20 @@ struct pat_epochs {
     size_t line;       /* line of the minute's first epoch */
     double sum;
     size_t valid, seen, nonwear;
+    int pending;       /* PAT_EPOCH_INFER: the first epoch waits for the second */
+    int64_t p_t;
+    double p_v;
+    enum pat_minute_state p_st;
+    size_t p_line;
 };
 
-/* agg and epoch_s (0: unknown) for epochs of the series s. */
+/* epoch_s meaning "infer from the first two epochs": sub-minute steps that
+ * divide a minute are taken as the epoch; steps of whole minutes on whole
+ * minutes as 60 s (a gap between the first rows is not mistaken for a long
+ * epoch); anything else gathers the rows of each minute (epoch unknown). */
+#define PAT_EPOCH_INFER (-1)
+
+/* agg and epoch_s (0: unknown, PAT_EPOCH_INFER) for epochs of the series s. */
 void pat_epochs_begin(struct pat_epochs *e, struct pat_series *s,
                       const struct pat_series_rules *rules, enum pat_epoch_agg agg,
                       int64_t epoch_s, const char *src);
