@@ -5,9 +5,9 @@
  * refused with errors naming the file.
  *
  *   test_readers            run the cases
- *   test_readers --write D  write every generated file into D, each with
- *                           NAME.expected (the planted minutes as
- *                           `pat data export` prints them), for
+ *   test_readers --write D  write every generated file into D/in and the
+ *                           planted minutes as `pat data export` prints
+ *                           them into D/expected (same names), for
  *                           tests/test_readers_cli.sh
  *
  * Sources of the layouts: docs/data.md "Input formats". */
@@ -409,7 +409,7 @@ static void test_when(struct check_ctx *c) {
 
 static int write_expected(const char *dir, const char *name, int people) {
     char path[700];
-    snprintf(path, sizeof path, "%s/%s.expected", dir, name);
+    snprintf(path, sizeof path, "%s/expected/%s", dir, name);
     FILE *f = fopen(path, "w");
     if (!f) return 0;
     for (int who = 0; who < people; who++)
@@ -428,10 +428,14 @@ static int write_all(const char *dir) {
         {"plain.agd", gen_agd_plain, 1},
 #endif
     };
+    char path[700];
     mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/in", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/expected", dir);
+    mkdir(path, 0755);
     for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
-        char path[700];
-        snprintf(path, sizeof path, "%s/%s", dir, files[k].name);
+        snprintf(path, sizeof path, "%s/in/%s", dir, files[k].name);
         if (!files[k].gen(path) || !write_expected(dir, files[k].name, files[k].people)) {
             fprintf(stderr, "test_readers: cannot write %s\n", path);
             return 1;
