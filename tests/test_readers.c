@@ -26,6 +26,9 @@
 #ifdef PAT_HAVE_SQLITE
 #include <sqlite3.h>
 #endif
+#ifdef PAT_HAVE_LIBZIP
+#include <zip.h>
+#endif
 
 #define DAY_MINUTES 1440
 /* 2024-03-04 (a Monday) 00:00 as wall-clock minutes. */
@@ -171,6 +174,118 @@ static int gen_agd(const char *path, int wear) {
 }
 #endif
 
+/* Apple Health: the planted day except 05:00-06:00, where 10-minute
+ * records spread 7, 14, ... 42 steps over each of their minutes. */
+static int apple_expected(int m) {
+    return m >= 300 && m < 360 ? 7 * (1 + (m - 300) / 10) : planted(0, m);
+}
+
+/* "YYYY-MM-DD HH:MM:SS +hhmm" of minute m of 2024-03-04 (m may reach 1440). */
+static void apple_time(char *buf, size_t len, int m, int sec, const char *offset) {
+    int d = 4 + m / 1440;
+    m %= 1440;
+    snprintf(buf, len, "2024-03-%02d %02d:%02d:%02d %s", d, m / 60, m % 60, sec, offset);
+}
+
+static void apple_record(FILE *f, int watch, const char *type, int m0, int s0, int m1, int s1,
+                         int value, const char *offset) {
+    char a[40], b[40];
+    apple_time(a, sizeof a, m0, s0, offset);
+    apple_time(b, sizeof b, m1, s1, offset);
+    fprintf(f, " <Record type=\"%s\" sourceName=\"%s\" sourceVersion=\"10.3\" device=\"%s\" "
+            "unit=\"count\" creationDate=\"%s\" startDate=\"%s\" endDate=\"%s\" value=\"%d\"/>\n",
+            type, watch ? "Alice\xE2\x80\x99s Apple\xC2\xA0Watch" : "Alice\xE2\x80\x99s iPhone",
+            watch ? "&lt;&lt;HKDevice: 0x283f4d2c0&gt;, name:Apple Watch, manufacturer:Apple Inc., "
+                    "model:Watch, hardware:Watch6,1, software:10.3&gt;"
+                  : "&lt;&lt;HKDevice: 0x2834&gt;, name:iPhone, manufacturer:Apple Inc., "
+                    "model:iPhone, hardware:iPhone14,5, software:17.3&gt;",
+            b, a, b, value);
+}
+
+/* export.xml as the Health app writes it (HealthKit Export Version 14):
+ * the internal DTD, ExportDate, Me, then records of many types. Steps:
+ * watch records of one minute or two 20 s pieces, a zero-length record,
+ * 10-minute records, phone duplicates of watch minutes (10:00-12:00, to be
+ * ignored), phone-only minutes (20:00-21:00, counted), -0500 offsets, and
+ * records the reader must skip (heart rate with metadata, a step record
+ * inside a correlation). */
+static int gen_apple_xml(const char *path) {
+    static const char *const step = "HKQuantityTypeIdentifierStepCount";
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE HealthData [\n"
+          "<!-- HealthKit Export Version: 14 -->\n"
+          "<!ELEMENT HealthData (ExportDate,Me,(Record|Correlation|Workout|ActivitySummary)*)>\n"
+          "<!ATTLIST HealthData\n  locale CDATA #REQUIRED\n>\n<!ELEMENT ExportDate EMPTY>\n"
+          "<!ATTLIST ExportDate\n  value CDATA #REQUIRED\n>\n<!ELEMENT Me EMPTY>\n"
+          "<!ATTLIST Me\n  HKCharacteristicTypeIdentifierDateOfBirth CDATA #REQUIRED\n"
+          "  HKCharacteristicTypeIdentifierBiologicalSex CDATA #REQUIRED\n>\n"
+          "<!ELEMENT Record ((MetadataEntry|HeartRateVariabilityMetadataList)*)>\n"
+          "<!ATTLIST Record\n  type CDATA #REQUIRED\n  unit CDATA #IMPLIED\n"
+          "  value CDATA #IMPLIED\n  sourceName CDATA #REQUIRED\n  sourceVersion CDATA #IMPLIED\n"
+          "  device CDATA #IMPLIED\n  creationDate CDATA #IMPLIED\n  startDate CDATA #REQUIRED\n"
+          "  endDate CDATA #REQUIRED\n>\n<!ELEMENT MetadataEntry EMPTY>\n"
+          "<!ATTLIST MetadataEntry\n  key CDATA #REQUIRED\n  value CDATA #REQUIRED\n>\n"
+          "<!ELEMENT Correlation ((MetadataEntry|Record)*)>\n"
+          "<!ATTLIST Correlation\n  type CDATA #REQUIRED\n  sourceName CDATA #REQUIRED\n"
+          "  startDate CDATA #REQUIRED\n  endDate CDATA #REQUIRED\n>\n]>\n"
+          "<HealthData locale=\"en_GB\">\n <ExportDate value=\"2024-03-12 09:00:00 +0100\"/>\n"
+          " <Me HKCharacteristicTypeIdentifierDateOfBirth=\"1990-01-01\" "
+          "HKCharacteristicTypeIdentifierBiologicalSex=\"HKBiologicalSexFemale\"/>\n", f);
+    for (int m = 0; m < DAY_MINUTES; m++) {
+        int p = planted(0, m);
+        const char *off = m >= 120 && m < 180 ? "-0500" : "+0100";
+        if (m >= 300 && m < 360) {
+            if (m % 10 == 0) apple_record(f, 1, step, m, 0, m + 10, 0, 70 * (1 + (m - 300) / 10), off);
+        } else if (m >= 1200 && m < 1260) {
+            if (p) apple_record(f, 0, step, m, 0, m + 1, 0, p, off);
+        } else if (p && m == 7) {
+            apple_record(f, 1, step, m, 15, m, 15, p, off);
+        } else if (p && m % 2) {
+            apple_record(f, 1, step, m, 0, m, 20, p / 2, off);
+            apple_record(f, 1, step, m, 20, m, 40, p - p / 2, off);
+        } else if (p) {
+            apple_record(f, 1, step, m, 0, m + 1, 0, p, off);
+        }
+        if (p && m >= 600 && m < 720) apple_record(f, 0, step, m, 0, m + 1, 0, 999, off);
+        if (m % 10 == 3) {
+            fprintf(f, " <Record type=\"HKQuantityTypeIdentifierHeartRate\" sourceName=\"W\" "
+                    "unit=\"count/min\" startDate=\"2024-03-04 %02d:%02d:00 +0100\" "
+                    "endDate=\"2024-03-04 %02d:%02d:00 +0100\" value=\"61\">\n  <MetadataEntry "
+                    "key=\"HKMetadataKeyHeartRateMotionContext\" value=\"0\"/>\n </Record>\n",
+                    m / 60, m % 60, m / 60, m % 60);
+        }
+    }
+    fputs(" <Correlation type=\"HKCorrelationTypeIdentifierFood\" sourceName=\"App\" "
+          "startDate=\"2024-03-04 12:00:00 +0100\" endDate=\"2024-03-04 12:00:00 +0100\">\n", f);
+    apple_record(f, 1, step, 720, 0, 721, 0, 5000, "+0100");
+    fputs(" </Correlation>\n</HealthData>\n", f);
+    return fclose(f) == 0;
+}
+
+#ifdef PAT_HAVE_LIBZIP
+/* export.zip as the Health app shares it: apple_health_export/export.xml
+ * beside export_cda.xml. */
+static int gen_apple_zip(const char *path) {
+    char xml[700];
+    snprintf(xml, sizeof xml, "%s.xml.tmp", path);
+    if (!gen_apple_xml(xml)) return 0;
+    remove(path);
+    int code;
+    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &code);
+    if (!z) return 0;
+    static const char cda[] = "<?xml version=\"1.0\"?><ClinicalDocument/>";
+    zip_source_t *a = zip_source_buffer(z, cda, sizeof cda - 1, 0);
+    zip_source_t *b = zip_source_file(z, xml, 0, -1);
+    int ok = a && b && zip_dir_add(z, "apple_health_export", ZIP_FL_ENC_UTF_8) >= 0 &&
+             zip_file_add(z, "apple_health_export/export_cda.xml", a, 0) >= 0 &&
+             zip_file_add(z, "apple_health_export/export.xml", b, 0) >= 0;
+    ok = zip_close(z) == 0 && ok;
+    remove(xml);
+    return ok;
+}
+#endif
+
 /* ---- reading back -------------------------------------------------------- */
 
 #define MAX_GOT 4
@@ -220,15 +335,17 @@ static enum pat_status read_auto(const char *path, struct pat_read_options *o, s
     return pat_read_recording(path, o, keep, g, NULL, err);
 }
 
-/* Participant i of g holds the planted day of `who`, all VALID. */
+static int expected_minute(int who, int m) { return who < 2 ? planted(who, m) : apple_expected(m); }
+
+/* Participant i of g holds the planted day of `who` (2: Apple Health), all VALID. */
 static void check_planted(struct check_ctx *c, const struct got *g, size_t i, int who) {
     if (!CHECK(c, g->n > i) || !CHECK(c, g->start[i] == DAY0) ||
         !CHECK(c, g->len[i] == DAY_MINUTES))
         return;
     for (int m = 0; m < DAY_MINUTES; m++)
-        if (g->state[i][m] != PAT_MIN_VALID || g->value[i][m] != (float)planted(who, m)) {
+        if (g->state[i][m] != PAT_MIN_VALID || g->value[i][m] != (float)expected_minute(who, m)) {
             check_fail(c, "minute %d of %s: %g (state %d), planted %d", m, g->id[i],
-                       (double)g->value[i][m], g->state[i][m], planted(who, m));
+                       (double)g->value[i][m], g->state[i][m], expected_minute(who, m));
             return;
         }
 }
@@ -240,12 +357,14 @@ static const char *tmp_path(char *buf, size_t len, const char *name) {
 
 typedef int (*gen_fn)(const char *path);
 
-static void round_trip(struct check_ctx *c, const char *name, gen_fn gen, enum pat_format want) {
+static void round_trip_who(struct check_ctx *c, const char *name, gen_fn gen,
+                           enum pat_format want, int who) {
     char path[600];
     struct got g;
     struct pat_err err = {0};
     struct pat_read_options o = pat_read_default_options();
-    if (!pat_table_available() && want != PAT_FORMAT_AWD && want != PAT_FORMAT_AGD) {
+    if (!pat_table_available() && want != PAT_FORMAT_AWD && want != PAT_FORMAT_AGD &&
+        want != PAT_FORMAT_APPLE_HEALTH) {
         check_skip(c, "built without libcsv");
         return;
     }
@@ -254,8 +373,28 @@ static void round_trip(struct check_ctx *c, const char *name, gen_fn gen, enum p
     enum pat_status st = read_auto(path, &o, &g, &err);
     if (!CHECK_STATUS(c, st, PAT_OK)) check_fail(c, "%s", err.msg);
     CHECK(c, g.format == want && g.detected);
-    check_planted(c, &g, 0, 0);
+    check_planted(c, &g, 0, who);
     got_free(&g);
+}
+
+static void round_trip(struct check_ctx *c, const char *name, gen_fn gen, enum pat_format want) {
+    round_trip_who(c, name, gen, want, 0);
+}
+
+static void test_apple_health_xml(struct check_ctx *c) {
+#ifdef PAT_HAVE_LIBXML2
+    round_trip_who(c, "export.xml", gen_apple_xml, PAT_FORMAT_APPLE_HEALTH, 2);
+#else
+    check_skip(c, "built without libxml2");
+#endif
+}
+
+static void test_apple_health_zip(struct check_ctx *c) {
+#if defined PAT_HAVE_LIBXML2 && defined PAT_HAVE_LIBZIP
+    round_trip_who(c, "alice.zip", gen_apple_zip, PAT_FORMAT_APPLE_HEALTH, 2);
+#else
+    check_skip(c, "built without libxml2 or libzip");
+#endif
 }
 
 static void test_generic_csv(struct check_ctx *c) {
@@ -363,6 +502,36 @@ static void test_refusals(struct check_ctx *c) {
     expect_error(c, "many.csv", many, strlen(many), PAT_FORMAT_AUTO, "--value-col");
 }
 
+static void test_apple_refusals(struct check_ctx *c) {
+#ifdef PAT_HAVE_LIBXML2
+    char path[600];
+    size_t len;
+    if (!CHECK(c, gen_apple_xml(tmp_path(path, sizeof path, "full.xml")))) return;
+    unsigned char *bytes = check_read_file(path, &len);
+    if (!CHECK(c, bytes != NULL)) return;
+    expect_error(c, "half.xml", (const char *)bytes, len / 2, PAT_FORMAT_AUTO, "half.xml:");
+    free(bytes);
+    static const char root[] = "<?xml version=\"1.0\"?>\n<HealthDataX/>\n";
+    expect_error(c, "root.xml", root, strlen(root), PAT_FORMAT_APPLE_HEALTH, "<HealthData>");
+    /* an external entity must be neither fetched nor read */
+    static const char xxe[] = "<?xml version=\"1.0\"?>\n<!DOCTYPE HealthData [\n"
+        "<!ENTITY x SYSTEM \"file:///etc/hostname\">]>\n<HealthData>\n"
+        "<Record type=\"HKQuantityTypeIdentifierStepCount\" sourceName=\"&x;\" "
+        "startDate=\"2024-03-04 10:00:00 +0100\" endDate=\"2024-03-04 10:01:00 +0100\" "
+        "value=\"5\"/>\n</HealthData>\n";
+    expect_error(c, "xxe.xml", xxe, strlen(xxe), PAT_FORMAT_AUTO, "xxe.xml");
+    static const char none[] = "<?xml version=\"1.0\"?>\n<HealthData>\n"
+        "<Record type=\"HKQuantityTypeIdentifierHeartRate\" sourceName=\"W\" "
+        "startDate=\"2024-03-04 10:00:00 +0100\" endDate=\"2024-03-04 10:01:00 +0100\" "
+        "value=\"60\"/>\n</HealthData>\n";
+    expect_error(c, "nosteps.xml", none, strlen(none), PAT_FORMAT_AUTO, "no step records");
+    static const char zip[] = "PK\x03\x04 not really a zip";
+    expect_error(c, "broken.zip", zip, sizeof zip - 1, PAT_FORMAT_AUTO, "zip");
+#else
+    check_skip(c, "built without libxml2");
+#endif
+}
+
 static void test_truncated_agd(struct check_ctx *c) {
 #ifdef PAT_HAVE_SQLITE
     char path[600], cut[600];
@@ -412,9 +581,9 @@ static int write_expected(const char *dir, const char *name, int people) {
     snprintf(path, sizeof path, "%s/expected/%s", dir, name);
     FILE *f = fopen(path, "w");
     if (!f) return 0;
-    for (int who = 0; who < people; who++)
+    for (int who = people == 3 ? 2 : 0; who < (people == 3 ? 3 : people); who++)
         for (int m = 0; m < DAY_MINUTES; m++)
-            fprintf(f, m ? ",%.9g" : "%.9g", (double)(float)planted(who, m)),
+            fprintf(f, m ? ",%.9g" : "%.9g", (double)(float)expected_minute(who, m)),
                 fputs(m == DAY_MINUTES - 1 ? "\n" : "", f);
     return fclose(f) == 0;
 }
@@ -426,6 +595,12 @@ static int write_all(const char *dir) {
         {"minuteStepsNarrow_merged.csv", gen_fitbit, 2},
 #ifdef PAT_HAVE_SQLITE
         {"plain.agd", gen_agd_plain, 1},
+#endif
+#ifdef PAT_HAVE_LIBXML2
+        {"export.xml", gen_apple_xml, 3}, /* 3: the Apple Health expectation */
+#ifdef PAT_HAVE_LIBZIP
+        {"alice.zip", gen_apple_zip, 3},
+#endif
 #endif
     };
     char path[700];
@@ -455,7 +630,10 @@ int main(int argc, char **argv) {
     RUN(test_awd);
     RUN(test_fitbit_two_participants);
     RUN(test_agd);
+    RUN(test_apple_health_xml);
+    RUN(test_apple_health_zip);
     RUN(test_refusals);
     RUN(test_truncated_agd);
+    RUN(test_apple_refusals);
     return failures ? 1 : 0;
 }
