@@ -1,8 +1,8 @@
 /* apple_health.c - Apple Health exports: export.xml, or the export.zip the
  * Health app writes (docs/data.md "Apple Health").
  *
- * The XML is streamed through libxml2's SAX2 push parser (the only file
- * that uses libxml2), so memory does not grow with the file: it holds one
+ * The XML is streamed through expat (Debian libexpat1-dev; the only file
+ * that uses it), so memory does not grow with the file: it holds one
  * value and one source class per minute of the recorded span. Only
  * <Record type="HKQuantityTypeIdentifierStepCount"> children of the root
  * <HealthData> are read (startDate, endDate, value, sourceName, device);
@@ -26,14 +26,13 @@
 #include "data/files.h"
 #include "readers/fields.h"
 #include "readers/readers.h"
+#include "readers/xml_skim.h"
 #include "readers/zip_member.h"
 #include "util.h"
 
-#ifdef PAT_HAVE_LIBXML2
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
+#ifdef PAT_HAVE_EXPAT
+#include <expat.h>
 
-#define CHUNK ((size_t)1 << 18)
 #define MAX_RECORD_MS (7LL * 86400000) /* longer records are ignored */
 
 enum source_class { SRC_NONE = 0, SRC_OTHER = 1, SRC_PHONE = 2, SRC_WATCH = 3 };
@@ -50,10 +49,11 @@ struct grid {
 
 struct apple {
     const char *path;
-    xmlParserCtxtPtr ctxt;
+    XML_Parser xp;
     struct pat_err *err;
     enum pat_status st;
     int depth;
+    int64_t at;      /* file offset of the text being parsed */
     struct grid g;
     size_t records, ignored;
 };
@@ -113,136 +113,120 @@ static enum pat_status spread(struct apple *a, int64_t s, int64_t e, double step
     return PAT_OK;
 }
 
-static int has(const xmlChar *v, const xmlChar *end, const char *word) {
-    size_t n = strlen(word), len = (size_t)(end - v);
-    for (size_t i = 0; i + n <= len; i++)
-        if (memcmp(v + i, word, n) == 0) return 1;
-    return 0;
-}
-
-static int is(const xmlChar *s, const char *word) { return strcmp((const char *)s, word) == 0; }
-
 static void stop(struct apple *a, enum pat_status st) {
     a->st = st;
-    xmlStopParser(a->ctxt);
+    XML_StopParser(a->xp, XML_FALSE);
 }
 
-struct record {
-    const xmlChar *type[2], *start[2], *end[2], *value[2];
-    uint8_t cls;
-};
 
-static void record(struct apple *a, const xmlChar **att, int n) {
-    struct record r = {{0}, {0}, {0}, {0}, SRC_OTHER};
-    for (int k = 0; k < n; k++, att += 5) {
-        const xmlChar *name = att[0], *v = att[3], *e = att[4];
-        if (is(name, "type")) r.type[0] = v, r.type[1] = e;
-        else if (is(name, "startDate")) r.start[0] = v, r.start[1] = e;
-        else if (is(name, "endDate")) r.end[0] = v, r.end[1] = e;
-        else if (is(name, "value")) r.value[0] = v, r.value[1] = e;
-        else if (is(name, "device") || is(name, "sourceName")) {
-            uint8_t c = has(v, e, "Watch") ? SRC_WATCH : has(v, e, "iPhone") ? SRC_PHONE : SRC_OTHER;
-            if (c > r.cls) r.cls = c;
+static const char step_type[] = "HKQuantityTypeIdentifierStepCount";
+
+/* One <Record>: attribute names and values alternate in att. */
+static void record(struct apple *a, const XML_Char **att) {
+    const char *type = NULL, *start = NULL, *end = NULL, *value = NULL;
+    uint8_t cls = SRC_OTHER;
+    for (; att[0]; att += 2) {
+        const char *name = att[0], *v = att[1];
+        if (strcmp(name, "type") == 0) type = v;
+        else if (strcmp(name, "startDate") == 0) start = v;
+        else if (strcmp(name, "endDate") == 0) end = v;
+        else if (strcmp(name, "value") == 0) value = v;
+        else if (strcmp(name, "device") == 0 || strcmp(name, "sourceName") == 0) {
+            uint8_t c = strstr(v, "Watch") ? SRC_WATCH : strstr(v, "iPhone") ? SRC_PHONE : SRC_OTHER;
+            if (c > cls) cls = c;
         }
     }
-    static const char step[] = "HKQuantityTypeIdentifierStepCount";
-    if (!r.type[0] || r.type[1] - r.type[0] != (long)strlen(step) ||
-        memcmp(r.type[0], step, strlen(step)) != 0)
-        return;
+    if (!type || strcmp(type, step_type) != 0) return;
     a->records++;
     int64_t s, e;
-    char num[64];
-    size_t vl = r.value[0] ? (size_t)(r.value[1] - r.value[0]) : 0;
-    if (!r.start[0] || !r.end[0] || !r.value[0] || vl == 0 || vl >= sizeof num ||
-        pat_when_datetime((const char *)r.start[0], (size_t)(r.start[1] - r.start[0]),
-                          PAT_DATE_YMD, &s) != PAT_WHEN_OK ||
-        pat_when_datetime((const char *)r.end[0], (size_t)(r.end[1] - r.end[0]), PAT_DATE_YMD,
-                          &e) != PAT_WHEN_OK) {
-        stop(a, pat_fail(a->err, PAT_ERR_FORMAT, "%s:%d: step record without a readable "
-                         "startDate, endDate and value", a->path, xmlSAX2GetLineNumber(a->ctxt)));
+    if (!start || !end || !value ||
+        pat_when_datetime(start, strlen(start), PAT_DATE_YMD, &s) != PAT_WHEN_OK ||
+        pat_when_datetime(end, strlen(end), PAT_DATE_YMD, &e) != PAT_WHEN_OK) {
+        stop(a, pat_fail(a->err, PAT_ERR_FORMAT, "%s: byte %lld: step record without a "
+                         "readable startDate, endDate and value", a->path, (long long)a->at));
         return;
     }
-    memcpy(num, r.value[0], vl);
-    num[vl] = '\0';
-    char *end;
-    double steps = strtod(num, &end);
-    if (*end || !isfinite(steps) || steps < 0 || steps > 1e6) {
-        stop(a, pat_fail(a->err, PAT_ERR_FORMAT, "%s:%d: step count is not a number in 0..1e6: "
-                         "'%s'", a->path, xmlSAX2GetLineNumber(a->ctxt), num));
+    char *stop_at;
+    double steps = strtod(value, &stop_at);
+    if (!value[0] || *stop_at || !isfinite(steps) || steps < 0 || steps > 1e6) {
+        stop(a, pat_fail(a->err, PAT_ERR_FORMAT, "%s: byte %lld: step count is not a number "
+                         "in 0..1e6: '%.40s'", a->path, (long long)a->at, value));
         return;
     }
-    enum pat_status st = spread(a, s, e, steps, r.cls);
+    uint8_t r_cls = cls;
+    enum pat_status st = spread(a, s, e, steps, r_cls);
     if (st != PAT_OK) stop(a, st);
 }
 
-static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri,
-                     int nns, const xmlChar **ns, int nattr, int ndefaulted,
-                     const xmlChar **att) {
-    struct apple *a = ((xmlParserCtxtPtr)ctx)->_private;
-    (void)prefix, (void)uri, (void)nns, (void)ns, (void)ndefaulted;
+static void on_start(void *user, const XML_Char *name, const XML_Char **att) {
+    struct apple *a = user;
     a->depth++;
     if (a->st != PAT_OK) return;
-    if (a->depth == 1 && !is(name, "HealthData"))
+    if (a->depth == 1 && strcmp(name, "HealthData") != 0)
         stop(a, pat_fail(a->err, PAT_ERR_FORMAT, "%s: not an Apple Health export (root element "
-                         "<%.40s>, expected <HealthData>)", a->path, (const char *)name));
-    else if (a->depth == 2 && is(name, "Record"))
-        record(a, att, nattr);
+                         "<%.40s>, expected <HealthData>)", a->path, name));
+    else if (a->depth == 2 && strcmp(name, "Record") == 0)
+        record(a, att);
 }
 
-static void on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri) {
-    struct apple *a = ((xmlParserCtxtPtr)ctx)->_private;
-    (void)name, (void)prefix, (void)uri;
+static void on_end(void *user, const XML_Char *name) {
+    struct apple *a = user;
+    (void)name;
     a->depth--;
 }
 
-static void on_error(void *ctx, xmlErrorPtr e) {
-    struct apple *a = ((xmlParserCtxtPtr)ctx)->_private;
-    if (a->st != PAT_OK || !e || e->level < XML_ERR_ERROR) return;
-    char msg[200];
-    snprintf(msg, sizeof msg, "%s", e->message ? e->message : "malformed XML");
-    size_t n = strlen(msg);
-    while (n && msg[n - 1] == '\n') msg[--n] = '\0';
-    a->st = pat_fail(a->err, PAT_ERR_FORMAT, "%s:%d: %s", a->path, e->line, msg);
+/* Entity references to anything outside the file are refused, never read. */
+static int on_external(XML_Parser p, const XML_Char *context, const XML_Char *base,
+                       const XML_Char *system, const XML_Char *public_id) {
+    (void)p, (void)context, (void)base, (void)system, (void)public_id;
+    return XML_STATUS_ERROR;
 }
 
-/* Feed the XML: from the file, or from its export.xml member when it is a
- * zip archive. */
-static enum pat_status parse(struct apple *a, FILE *f, struct pat_zip_member *z, char *buf) {
-    xmlSAXHandler sax;
-    memset(&sax, 0, sizeof sax);
-    xmlSAXVersion(&sax, 2);
-    sax.startElementNs = on_start;
-    sax.endElementNs = on_end;
-    sax.startElement = NULL, sax.endElement = NULL;
-    sax.characters = NULL, sax.ignorableWhitespace = NULL, sax.comment = NULL;
-    sax.warning = NULL, sax.error = NULL;
-    sax.serror = on_error;
-    a->ctxt = xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, a->path);
-    if (!a->ctxt) return pat_fail(a->err, PAT_ERR_NOMEM, "out of memory");
-    a->ctxt->_private = a;
-    a->ctxt->sax->serror = on_error;
-    xmlCtxtUseOptions(a->ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA);
-    a->ctxt->userData = a->ctxt; /* SAX callbacks receive the context */
-    for (;;) {
-        long n = z ? pat_zip_member_read(z, buf, CHUNK, a->err) : (long)fread(buf, 1, CHUNK, f);
-        if (n < 0 || (!z && ferror(f))) {
-            if (a->st == PAT_OK)
-                a->st = n < 0 ? PAT_ERR_FORMAT : pat_fail(a->err, PAT_ERR_IO, "%s: read error",
-                                                          a->path);
-            break;
-        }
-        int rc = xmlParseChunk(a->ctxt, buf, (int)n, n == 0);
-        if (a->st != PAT_OK) break;
-        if (rc != 0) {
-            a->st = pat_fail(a->err, PAT_ERR_FORMAT, "%s: malformed XML (libxml2 error %d)",
-                             a->path, rc);
-            break;
-        }
-        if (n == 0) break;
+struct source {
+    FILE *f;
+    struct pat_zip_member *z;
+    const char *path;
+};
+
+static long read_source(void *src, char *buf, size_t n, struct pat_err *err) {
+    struct source *r = src;
+    if (r->z) return pat_zip_member_read(r->z, buf, n, err);
+    size_t got = fread(buf, 1, n, r->f);
+    if (got == 0 && ferror(r->f)) {
+        pat_fail(err, PAT_ERR_IO, "%s: read error", r->path);
+        return -1;
     }
-    xmlFreeParserCtxt(a->ctxt);
-    a->ctxt = NULL;
+    return (long)got;
+}
+
+static enum pat_status feed(void *sink, const char *bytes, size_t n, int64_t at, int last,
+                            struct pat_err *err) {
+    struct apple *a = sink;
+    (void)err;
+    a->at = at;
+    if (n > (size_t)1 << 30) return pat_fail(a->err, PAT_ERR_FORMAT, "%s: chunk too large", a->path);
+    enum XML_Status rc = XML_Parse(a->xp, bytes, (int)n, last);
+    if (a->st != PAT_OK) return a->st;
+    if (rc != XML_STATUS_OK)
+        a->st = pat_fail(a->err, PAT_ERR_FORMAT, "%s: near byte %lld: %s", a->path,
+                         (long long)at, XML_ErrorString(XML_GetErrorCode(a->xp)));
     return a->st;
+}
+
+/* Parse the XML of src: the skim hands expat the prolog, the root and its
+ * step-count records (xml_skim.h); expat checks all it is given. */
+static enum pat_status parse(struct apple *a, struct source *src) {
+    a->xp = XML_ParserCreate(NULL);
+    if (!a->xp) return pat_fail(a->err, PAT_ERR_NOMEM, "out of memory");
+    XML_SetUserData(a->xp, a);
+    XML_SetElementHandler(a->xp, on_start, on_end);
+    XML_SetParamEntityParsing(a->xp, XML_PARAM_ENTITY_PARSING_NEVER);
+    XML_SetExternalEntityRefHandler(a->xp, on_external);
+    enum pat_status st = pat_xml_skim(read_source, src, "\"HKQuantityTypeIdentifierStepCount\"",
+                                      feed, a, a->path, a->err);
+    XML_ParserFree(a->xp);
+    a->xp = NULL;
+    return st;
 }
 
 /* The recorded span as a series: days without any record are missing. */
@@ -278,19 +262,15 @@ enum pat_status pat_read_apple_health(const char *path, const struct pat_read_op
                                       pat_series_fn fn, void *ctx, size_t *count,
                                       struct pat_err *err) {
     struct apple a = {.path = path, .err = err, .st = PAT_OK};
-    struct pat_zip_member *z = NULL;
+    struct source src = {.path = path};
     struct pat_series s;
     char id[256];
-    FILE *f = fopen(path, "rb");
-    if (!f) return pat_fail(err, PAT_ERR_IO, "%s: cannot open", path);
-    enum pat_status st = is_zip(f) ? pat_zip_member_open(path, "export.xml", &z, err) : PAT_OK;
-    char *buf = st == PAT_OK ? malloc(CHUNK) : NULL;
-    if (st == PAT_OK && !buf) st = pat_fail(err, PAT_ERR_NOMEM, "out of memory");
-    xmlInitParser();
-    if (st == PAT_OK) st = parse(&a, f, z, buf);
-    free(buf);
-    pat_zip_member_close(z);
-    fclose(f);
+    if (!(src.f = fopen(path, "rb"))) return pat_fail(err, PAT_ERR_IO, "%s: cannot open", path);
+    enum pat_status st = is_zip(src.f) ? pat_zip_member_open(path, "export.xml", &src.z, err)
+                                       : PAT_OK;
+    if (st == PAT_OK) st = parse(&a, &src);
+    pat_zip_member_close(src.z);
+    fclose(src.f);
     if (st == PAT_OK && !a.g.any)
         st = pat_fail(err, PAT_ERR_FORMAT, "%s: no step records (HKQuantityTypeIdentifierStep"
                       "Count) in the export", path);
@@ -311,8 +291,8 @@ enum pat_status pat_read_apple_health(const char *path, const struct pat_read_op
                                       pat_series_fn fn, void *ctx, size_t *count,
                                       struct pat_err *err) {
     (void)o, (void)fn, (void)ctx, (void)count;
-    return pat_fail(err, PAT_ERR_UNSUPPORTED, "%s: this pat was built without libxml2, needed "
-                    "for Apple Health exports (apt-get install libxml2-dev and rebuild)", path);
+    return pat_fail(err, PAT_ERR_UNSUPPORTED, "%s: this pat was built without expat, needed "
+                    "for Apple Health exports (apt-get install libexpat1-dev and rebuild)", path);
 }
 
 #endif
