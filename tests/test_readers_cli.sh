@@ -16,7 +16,7 @@ if ! "$build/tests/test_readers" --write "$tmp" >"$tmp/names" 2>"$tmp/err"; then
     fail setup "$(tail -3 "$tmp/err")"
     exit 0
 fi
-if grep -q 'without libcsv' "$tmp/err"; then echo "SKIP readers_cli: built without libcsv"; exit 0; fi
+# (a build without libcsv, SQLite, expat or libzip writes only what it reads)
 
 while read -r name; do
     f="$tmp/in/$name"
@@ -34,9 +34,10 @@ done <"$tmp/names"
 
 # A folder of several formats at once: one participant per file, two in
 # the Fitbit file.
-n=$(wc -l <"$tmp/names")
+n=$(grep -vc minuteSteps "$tmp/names")
+grep -q minuteSteps "$tmp/names" && n=$((n + 2))
 if "$pat" data report --input "$tmp/in" --length 1440 -o "$tmp/report.txt" 2>"$tmp/err" &&
-    grep -q "participants read $((n + 1))," "$tmp/report.txt"
+    grep -q "participants read $n," "$tmp/report.txt"
 then pass folder_of_formats
 else fail folder_of_formats "$(tail -2 "$tmp/err"; head -3 "$tmp/report.txt")"
 fi
