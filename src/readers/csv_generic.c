@@ -90,7 +90,8 @@ static enum pat_status find_value(struct generic *g, char **f, size_t nf, size_t
     char names[300];
     pat_header_list(&g->head, names, sizeof names);
     if (!found)
-        return pat_fail(err, PAT_ERR_FORMAT, "%s:%zu: no numeric value column", g->path, line);
+        return pat_fail(err, PAT_ERR_FORMAT, "%s:%zu: no numeric value column in the first "
+                        "data row (name one with --value-col)", g->path, line);
     return pat_fail(err, PAT_ERR_FORMAT, "%s: %zu numeric columns; choose one with --value-col "
                     "NAME (columns: %s)", g->path, found, g->head.n ? names : "no header");
 }

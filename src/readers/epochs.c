@@ -53,7 +53,7 @@ static enum pat_status spread(struct pat_epochs *e, int64_t minute, double v,
 static int64_t infer_epoch(int64_t t0, int64_t t1) {
     int64_t d = t1 - t0;
     if (d > 0 && d < 60000 && d % 1000 == 0 && 60000 % d == 0) return d / 1000;
-    if (d >= 60000 && t0 % 60000 == 0 && t1 % 60000 == 0) return 60;
+    if (d >= 60000 && pat_floor_mod(t0, 60000) == 0 && pat_floor_mod(t1, 60000) == 0) return 60;
     return 0;
 }
 
@@ -82,7 +82,7 @@ static enum pat_status push_known(struct pat_epochs *e, int64_t t_ms, double v,
         return pat_fail(err, PAT_ERR_NUMERIC, "%s:%zu: value is not a finite number", e->src, line);
     int64_t minute = pat_floor_div(t_ms, 60000);
     if (e->epoch_s >= 60) {
-        if (t_ms % 60000)
+        if (pat_floor_mod(t_ms, 60000))
             return pat_fail(err, PAT_ERR_FORMAT, "%s:%zu: a %lld s epoch does not start on a "
                             "whole minute", e->src, line, (long long)e->epoch_s);
         return spread(e, minute, v, state, line, err);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/clock.h"
 #include "data/idmap.h"
 #include "readers/fields.h"
 #include "readers/readers.h"
@@ -92,7 +93,7 @@ static enum pat_status on_row(void *ctx, char **f, size_t nf, size_t line, struc
         return pat_fail(err, PAT_ERR_FORMAT, "%s:%zu: ActivityMinute is not a date and time%s: "
                         "'%.40s'", b->path, line,
                         w == PAT_WHEN_DAY_FIRST ? " (day-first? use --date-format dmy)" : "", tf);
-    if (t % 60000)
+    if (pat_floor_mod(t, 60000))
         return pat_fail(err, PAT_ERR_FORMAT, "%s:%zu: ActivityMinute is not on a whole minute: "
                         "'%.40s'", b->path, line, tf);
     double v = 0;

@@ -130,6 +130,9 @@ static enum pat_status feed(struct csv_parser *p, struct rows *r, FILE *f) {
         if (csv_parse(p, s, (size_t)n, on_field, on_row, r) != (size_t)n && r->st == PAT_OK)
             r->st = pat_fail(r->err, PAT_ERR_FORMAT, "%s:%zu: %s", r->path, r->line,
                              csv_strerror(csv_error(p)));
+        if (r->st == PAT_OK && csv_get_buffer_size(p) > MAX_LINE) /* a quoted field over lines */
+            r->st = pat_fail(r->err, PAT_ERR_FORMAT, "%s:%zu: a field longer than %zu bytes",
+                             r->path, r->line, MAX_LINE);
     }
     if (r->st == PAT_OK && ferror(f))
         r->st = pat_fail(r->err, PAT_ERR_IO, "%s: read error", r->path);
