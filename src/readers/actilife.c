@@ -136,6 +136,7 @@ static enum pat_status columns(struct actilife *a, char **f, size_t nf, size_t l
 static enum pat_status data_row(struct actilife *a, char **f, size_t nf, size_t line,
                                 struct pat_err *err) {
     int need = a->vcol > a->time_col ? a->vcol : a->time_col;
+    if (a->date_col > need) need = a->date_col;
     if ((size_t)need >= nf)
         return pat_fail(err, PAT_ERR_FORMAT, "%s:%zu: %zu fields, expected %zu", a->path, line, nf,
                         a->head.n);

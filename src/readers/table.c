@@ -107,7 +107,7 @@ static void on_row(int term, void *data) {
     if (r->st == PAT_OK) {
         char *f[PAT_TABLE_MAX_FIELDS];
         for (size_t i = 0; i < r->nf; i++) f[i] = r->buf + r->off[i];
-        int blank = r->nf == 1 && f[0][0] == '\0';
+        int blank = r->nf == 0 || (r->nf == 1 && f[0][0] == '\0');
         if (!blank) r->st = r->fn(r->ctx, f, r->nf, r->line, r->err);
     }
     r->nf = r->len = 0;
