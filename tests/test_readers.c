@@ -508,6 +508,10 @@ static void test_refusals(struct check_ctx *c) {
     expect_error(c, "word.csv", us, strlen(us), PAT_FORMAT_AUTO, "not a number");
     static const char quote[] = "when,v\n2024-03-04 10:00,\"1\n";
     expect_error(c, "quote.csv", quote, strlen(quote), PAT_FORMAT_CSV, "");
+    static const char order[] = "Time,Date,Axis1\n10:00:00\n";
+    expect_error(c, "order.csv", order, strlen(order), PAT_FORMAT_ACTILIFE_CSV, "fields");
+    static const char empty_rows[] = "\n\n,\n";
+    expect_error(c, "rows.csv", empty_rows, strlen(empty_rows), PAT_FORMAT_ACTILIFE_CSV, "");
     static const char many[] = "t,a,b\n2024-03-04 10:00,1,2\n";
     expect_error(c, "many.csv", many, strlen(many), PAT_FORMAT_AUTO, "--value-col");
 }
