@@ -129,7 +129,7 @@ static int gen_fitbit(const char *path) {
  * tick timestamps; axis1 planted, axis2 = axis3 = 0 so the vector
  * magnitude equals it. wear: a capsense table marking 60 minutes not worn
  * (01:00-02:00). */
-static int gen_agd(const char *path, int wear) {
+static int gen_agd_epoch(const char *path, int wear, const char *epoch) {
     sqlite3 *db;
     remove(path);
     if (sqlite3_open(path, &db) != SQLITE_OK) return 0;
@@ -142,8 +142,11 @@ static int gen_agd(const char *path, int wear) {
         "axis3 INTEGER, steps INTEGER, lux INTEGER, inclineOff INTEGER, inclineStanding INTEGER, "
         "inclineSitting INTEGER, inclineLying INTEGER);"
         "INSERT INTO settings (settingName, settingValue) VALUES ('softwarename','ActiLife'),"
-        "('devicename','GT3XPlus'),('deviceserial','NEO1D31110533'),('epochlength','60');",
-        NULL, NULL, NULL) == SQLITE_OK;
+        "('devicename','GT3XPlus'),('deviceserial','NEO1D31110533');", NULL, NULL,
+        NULL) == SQLITE_OK;
+    snprintf(sql, sizeof sql, "INSERT INTO settings (settingName, settingValue) VALUES "
+             "('epochlength','%s');", epoch);
+    ok = ok && sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
     long long t0 = TICKS_1970 + (long long)DAY0 * 60 * 10000000LL;
     snprintf(sql, sizeof sql, "INSERT INTO settings (settingName, settingValue) VALUES "
              "('startdatetime','%lld');", t0);
@@ -172,6 +175,8 @@ static int gen_agd(const char *path, int wear) {
     ok = ok && sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL) == SQLITE_OK;
     return sqlite3_close(db) == SQLITE_OK && ok;
 }
+
+static int gen_agd(const char *path, int wear) { return gen_agd_epoch(path, wear, "60"); }
 #endif
 
 /* Apple Health: the planted day except 05:00-06:00, where 10-minute
@@ -561,6 +566,11 @@ static void test_truncated_agd(struct check_ctx *c) {
     enum pat_status st = read_auto(cut, &o, &g, &err);
     got_free(&g);
     CHECK(c, st != PAT_OK && strstr(err.msg, "cut.agd"));
+    /* found by fuzz_agd: the message quoted a setting after its statement was freed */
+    CHECK(c, gen_agd_epoch(tmp_path(cut, sizeof cut, "epoch7.agd"), 0, "7"));
+    st = read_auto(cut, &o, &g, &err);
+    got_free(&g);
+    CHECK(c, st != PAT_OK && strstr(err.msg, "epochlength '7'"));
 #else
     check_skip(c, "built without SQLite");
 #endif

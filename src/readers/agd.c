@@ -79,9 +79,12 @@ static enum pat_status read_settings(struct agd *a, int64_t *start_ms, struct pa
             char *end;
             long v = strtol(value, &end, 10);
             if (*end || v < 1 || v > 3600 || (v < 60 ? 60 % v : v % 60)) {
+                /* the message first: value belongs to the statement */
+                enum pat_status st = pat_fail(err, PAT_ERR_FORMAT, "%s: settings: epochlength "
+                                              "'%.20s' is not a divisor or multiple of 60 s",
+                                              a->path, value);
                 sqlite3_finalize(q);
-                return pat_fail(err, PAT_ERR_FORMAT, "%s: settings: epochlength '%.20s' is not "
-                                "a divisor or multiple of 60 s", a->path, value);
+                return st;
             }
             a->epoch_s = v, have_epoch = 1;
         } else if (strcasecmp(name, "startdatetime") == 0) {
