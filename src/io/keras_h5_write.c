@@ -215,7 +215,7 @@ enum pat_status pat_model_export_keras(const struct pat_model *m, const char *pa
     enum pat_status st = pat_model_check_values(m, "model", err);
     if (st != PAT_OK) return st;
     struct pat_atomic_file a;
-    st = pat_atomic_open(&a, path, err);
+    st = pat_atomic_open_seekable(&a, path, err);
     if (st != PAT_OK) return st;
     H5E_auto2_t old_fn = NULL;
     void *old_data = NULL;

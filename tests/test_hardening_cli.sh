@@ -1,0 +1,64 @@
+#!/bin/sh
+# test_hardening_cli.sh BUILD - command-line regressions of issue 12:
+# non-finite results made inside pat (exit 5, row named, nothing written),
+# the row-length cap (--max-minutes), OMP_NUM_THREADS capped at the -t
+# limit.
+build=${1:-build}
+pat="$build/pat"
+fx="$build/fixtures/model"
+model="$fx/s.safetensors"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+
+# expect NAME WANT_RC GREP -- command...: exit code and a stderr substring.
+expect() {
+    name=$1 want=$2 pattern=$3; shift 4
+    "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
+    if [ "$rc" -ne "$want" ]; then fail "$name" "exit $rc, expected $want: $(cat "$tmp/err")"; return 1; fi
+    if [ -n "$pattern" ] && ! grep -q -- "$pattern" "$tmp/err" "$tmp/out"; then
+        fail "$name" "output lacks '$pattern': $(cat "$tmp/err")"; return 1
+    fi
+    pass "$name"
+}
+
+# patch_tensor FILE NAME BYTES: overwrite every float of tensor NAME of a
+# safetensors file with the 4 bytes BYTES (printf escapes).
+patch_tensor() {
+    hlen=$(od -An -t u8 -N8 "$1" | tr -d ' ')
+    range=$(dd if="$1" bs=1 skip=8 count="$hlen" 2>/dev/null | tr '}' '\n' |
+            grep -F "\"$2\":" | sed 's/.*data_offsets":\[\([0-9]*\),\([0-9]*\)\].*/\1 \2/')
+    set -- "$1" "$3" $range
+    n=$((($4 - $3) / 4)); i=0
+    while [ $i -lt $n ]; do printf "$2"; i=$((i + 1)); done |
+        dd of="$1" bs=1 seek=$((8 + hlen + $3)) conv=notrunc 2>/dev/null
+}
+
+# Item 3: the last LayerNorm's gamma at FLT_MAX overflows every embedding.
+cp "$model" "$tmp/huge.safetensors"
+patch_tensor "$tmp/huge.safetensors" encoder_layer_1_transformer/encoder_layer_1_norm2/gamma '\377\377\177\177'
+if expect nonfinite_result_is_fatal 5 "huge.safetensors gave" -- \
+        "$pat" embed -q -m "$tmp/huge.safetensors" -i "$fx/x_day.csv" -o "$tmp/e.csv"; then
+    if ! grep -q "for row 1 " "$tmp/err"; then fail nonfinite_names_row "$(cat "$tmp/err")"
+    elif [ -e "$tmp/e.csv" ]; then fail nonfinite_names_row "output written"
+    else pass nonfinite_names_row; fi
+fi
+
+# Item 6: a row longer than 8 weeks is refused unless --max-minutes allows it.
+awk 'BEGIN { n = 18 * 4481; for (i = 1; i <= n; i++) printf "%d%s", i % 7, i < n ? "," : "\n" }' \
+    >"$tmp/long.csv"
+expect row_length_capped 2 "raise it with --max-minutes" -- \
+    "$pat" embed -q -m "$model" -i "$tmp/long.csv" -o "$tmp/long_e.csv"
+expect row_length_max_minutes_raises 0 "" -- \
+    "$pat" embed -q -m "$model" -i "$tmp/long.csv" -o "$tmp/long_e.csv" --max-minutes 100000
+expect max_minutes_checked 2 "max-minutes must be" -- \
+    "$pat" embed -q -m "$model" -i "$tmp/long.csv" --max-minutes 0
+
+# Item 7: OMP_NUM_THREADS far above the -t limit is capped, not a crash.
+"$pat" embed -q -t 1 -m "$model" -i "$fx/x_day.csv" -o "$tmp/t1.csv"
+OMP_NUM_THREADS=100000 "$pat" embed -q -m "$model" -i "$fx/x_day.csv" -o "$tmp/tmany.csv" \
+    2>"$tmp/err"; rc=$?
+if [ "$rc" -eq 0 ] && cmp -s "$tmp/t1.csv" "$tmp/tmany.csv"; then pass omp_num_threads_capped
+else fail omp_num_threads_capped "exit $rc: $(head -c 300 "$tmp/err")"; fi
