@@ -75,10 +75,32 @@ static void csv_as_model_says_not_a_model(struct check_ctx *c) {
     pat_model_free(m);
 }
 
+/* Item 3: a scaler std of 1e-38 passed "std > 0" and made every output NaN
+ * (embed -nan, predict 0.5, eval AUC 0.5, exit 0). Refused at load. */
+static void tiny_scaler_std_refused_at_load(struct check_ctx *c) {
+    static const struct pat_config cfg = {4, 8, 2, 8, 16, 2, PAT_EMBED_DENSE};
+    float mean[8] = {0}, std[8] = {1, 1, 1, 1e-38f, 1, 1, 1, 1};
+    struct pat_model *m = NULL, *s = NULL;
+    struct pat_err err = {0};
+    char path[512];
+    tmp_path(path, sizeof path, "tiny-std.safetensors");
+    CHECK_STATUS(c, pat_model_create(&cfg, 1, 0, &m, &err), PAT_OK);
+    if (m && CHECK_STATUS(c, pat_model_with_scaler(m, mean, std, 8, &s, &err), PAT_OK) &&
+        CHECK_STATUS(c, pat_model_save(s, path, &err), PAT_OK)) {
+        struct pat_model *back = NULL;
+        CHECK_STATUS(c, pat_model_load(path, &back, &err), PAT_ERR_FORMAT);
+        CHECK(c, strstr(err.msg, "'scaler/std' element 3") != NULL);
+        pat_model_free(back);
+    }
+    pat_model_free(s);
+    pat_model_free(m);
+}
+
 int main(void) {
     int failures = 0;
     RUN(safetensors_bytes_after_last_tensor_refused);
     RUN(safetensors_gap_before_first_tensor_refused);
     RUN(csv_as_model_says_not_a_model);
+    RUN(tiny_scaler_std_refused_at_load);
     return failures ? 1 : 0;
 }

@@ -221,10 +221,11 @@ static int copy_to_device(struct pat_atomic_file *a) {
 
 enum pat_status pat_atomic_commit(struct pat_atomic_file *a, struct pat_err *err) {
     if (!a->f) return pat_fail(err, PAT_ERR_USAGE, "commit of a file that is not open");
-    int ok = !ferror(a->f) && fflush(a->f) == 0;
+    errno = 0;
+    int ok = fflush(a->f) == 0 && !ferror(a->f); /* a retried flush names the error */
     if (ok && !a->direct) ok = fsync(fileno(a->f)) == 0;
     if (ok && a->direct && a->tmp) ok = copy_to_device(a);
-    int e = errno;
+    int e = errno ? errno : EIO;
     if (fclose(a->f) != 0 && ok) {
         ok = 0;
         e = errno;
