@@ -11,6 +11,7 @@
 #endif
 
 #include "cli.h"
+#include "util.h"
 
 int cli_exit_code(enum pat_status st) {
     switch (st) {
@@ -25,18 +26,23 @@ int cli_exit_code(enum pat_status st) {
     return EXIT_FAILURE_OTHER;
 }
 
+/* Messages echo bytes of files and arguments: escaped (util.h) first. */
 int cli_report(const char *cmd, const struct pat_err *err) {
-    fprintf(stderr, "pat %s: %s\n", cmd, err->msg);
+    char msg[PAT_ERR_MSG_LEN];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    pat_escape_text(msg, sizeof msg);
+    fprintf(stderr, "pat %s: %s\n", cmd, msg);
     return cli_exit_code(err->status);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    char msg[PAT_ERR_MSG_LEN];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "pat %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'pat %s --help'.\n", cmd);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    pat_escape_text(msg, sizeof msg);
+    fprintf(stderr, "pat %s: %s\nTry 'pat %s --help'.\n", cmd, msg, cmd);
     return EXIT_USAGE;
 }
 

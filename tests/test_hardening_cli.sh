@@ -62,3 +62,40 @@ OMP_NUM_THREADS=100000 "$pat" embed -q -m "$model" -i "$fx/x_day.csv" -o "$tmp/t
     2>"$tmp/err"; rc=$?
 if [ "$rc" -eq 0 ] && cmp -s "$tmp/t1.csv" "$tmp/tmany.csv"; then pass omp_num_threads_capped
 else fail omp_num_threads_capped "exit $rc: $(head -c 300 "$tmp/err")"; fi
+
+# Messages: bytes echoed from a file are escaped (no raw ESC/BEL reaches the
+# terminal; an invalid UTF-8 byte such as 0x92 shows as \x92).
+printf '1,2\n3,\033[31mX\a\222\n' >"$tmp/esc.csv"
+"$pat" embed -q -m "$model" -i "$tmp/esc.csv" 2>"$tmp/err" >/dev/null
+if grep -q "$(printf '\033')" "$tmp/err" || grep -q "$(printf '\a')" "$tmp/err" ||
+   ! grep -qF '\x1B[31mX\x07\x92' "$tmp/err"; then
+    fail message_bytes_escaped "$(od -c "$tmp/err" | head -5)"
+else
+    pass message_bytes_escaped
+fi
+
+# A UTF-8 BOM is stripped: by the matrix CSV reader and the per-participant
+# layouts (whose detection failed on it).
+awk 'BEGIN { printf "\357\273\277"; for (i = 1; i <= 18; i++) printf "%d%s", i, i < 18 ? "," : "\n" }' >"$tmp/bom.csv"
+expect bom_matrix_csv 0 "" -- "$pat" embed -q -m "$model" -i "$tmp/bom.csv" -o "$tmp/bom_e.csv"
+mkdir "$tmp/rec"
+awk 'BEGIN { printf "\357\273\277timestamp,date,activity\n";
+    for (m = 0; m < 3 * 1440; m++) { d = int(m / 1440) + 1; h = int((m % 1440) / 60); mi = m % 60;
+        printf "2003-01-%02d %02d:%02d:00,2003-01-%02d,%d\n", d, h, mi, d, m % 97 } }' >"$tmp/rec/p1.csv"
+expect bom_recording_layout 0 "" -- "$pat" data build --csv "$tmp/rec/p1.csv" --length 1440 \
+    --scaler none -o "$tmp/rec.patd"
+
+# A CR-only file names its line endings.
+printf '1,2\r3,4\r' >"$tmp/cr.csv"
+expect cr_line_endings 4 "CR line endings" -- "$pat" embed -q -m "$model" -i "$tmp/cr.csv"
+printf 'timestamp,date,activity\r2003-01-01 00:00:00,2003-01-01,1\r' >"$tmp/rec/cr.csv"
+expect cr_line_endings_recording 4 "CR line endings" -- \
+    "$pat" data build --csv "$tmp/rec/cr.csv" --length 1440 -o "$tmp/cr.patd"
+
+# A raw recording given to predict points to pat data build.
+expect raw_recording_points_to_data_build 4 "pat data build" -- \
+    "$pat" predict -q -m "$model" -i "$tmp/rec/p1.csv"
+
+# --lr out of range says the allowed range.
+expect lr_range_named 2 "in \[0, 10\]" -- \
+    "$pat" pretrain --arch S --data "$tmp/rec.patd" --lr 50 -o "$tmp/pre"
