@@ -563,9 +563,12 @@ static void info_rows(const struct pat_dataset *ds) {
         char t[PAT_TIME_LEN];
         pat_time_format(pat_dataset_start(ds, i), t);
         unsigned f = pat_dataset_fold(ds, i);
-        printf("%zu,%s,%s,%g,%s,", i, pat_dataset_id(ds, i), t, (double)pat_dataset_label(ds, i),
-               pat_split_name(pat_dataset_split(ds, i)));
-        if (f == PAT_FOLD_NONE) printf("-,");
+        float y = pat_dataset_label(ds, i);
+        printf("%zu,%s,%s,", i + 1, pat_dataset_id(ds, i), t); /* rows count from 1 */
+        if (isnan(y)) printf("NA,"); /* unlabeled: NA, as data export writes it */
+        else printf("%g,", (double)y);
+        printf("%s,", pat_split_name(pat_dataset_split(ds, i)));
+        if (f == PAT_FOLD_NONE) printf("NA,");
         else printf("%u,", f);
         printf("%zu\n", pat_dataset_valid_minutes(ds, i));
     }
@@ -692,7 +695,7 @@ static enum pat_status export_rows(const struct export_opts *o, const struct pat
         if (o->standardize) {
             if (!pat_dataset_scaler(ds, s, &mean, &std)) {
                 st = pat_fail(err, PAT_ERR_USAGE, "%s: row %zu (split %s) has no stored scaler "
-                              "to standardize with", o->input, i, pat_split_name(s));
+                              "to standardize with", o->input, i + 1, pat_split_name(s));
                 break;
             }
             for (size_t j = 0; j < T; j++) z[j] = (row[j] - mean[j]) / std[j];

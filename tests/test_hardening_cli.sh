@@ -99,3 +99,14 @@ expect raw_recording_points_to_data_build 4 "pat data build" -- \
 # --lr out of range says the allowed range.
 expect lr_range_named 2 "in \[0, 10\]" -- \
     "$pat" pretrain --arch S --data "$tmp/rec.patd" --lr 50 -o "$tmp/pre"
+
+# One spelling for "unlabeled" (NA) and rows counted from 1, in
+# data info --rows and in .patd messages.
+tail -c +4 "$tmp/rec/p1.csv" >"$tmp/p1.csv" # without the BOM
+"$pat" data build --csv "$tmp/p1.csv" --length 1440 --scaler none -q -o "$tmp/plain.patd"
+"$pat" data info "$tmp/plain.patd" --rows >"$tmp/info" 2>&1
+if grep -q '^1,p1,.*,NA,' "$tmp/info" && ! grep -q ',nan,' "$tmp/info"; then pass data_info_rows_na_one_based
+else fail data_info_rows_na_one_based "$(tail -3 "$tmp/info")"; fi
+cp "$tmp/plain.patd" "$tmp/nan.patd"
+printf '\000\000\300\177' | dd of="$tmp/nan.patd" bs=1 seek=516 conv=notrunc 2>/dev/null
+expect patd_rows_one_based 5 "row 1, minute 2 is not finite" -- "$pat" data info "$tmp/nan.patd"
