@@ -374,9 +374,10 @@ static enum pat_status load_labels(const struct build_opts *o, struct pat_labels
         st = pat_nhanes_read_dpq(o->dpq, &o->nh, L, &ps, err);
         if (st == PAT_OK && !o->quiet)
             fprintf(stderr, "pat %s: %s: %zu rows, %zu labelled (%zu with PHQ-9 >= %g); excluded: "
-                    "%zu refused/don't know, %zu missing items, %zu unanswered\n", o->cmd,
+                    "%zu refused/don't know, %zu missing items, %zu unanswered; %zu with "
+                    "refused or missing items counted as 0 (--phq-missing zero)\n", o->cmd,
                     o->dpq, ps.rows, ps.labeled, ps.positive, o->nh.phq_threshold, ps.refused,
-                    ps.missing, ps.unanswered);
+                    ps.missing, ps.unanswered, ps.zeroed);
     }
     size_t rows;
     if (st == PAT_OK && o->demo) st = pat_nhanes_read_demo(o->demo, L, &rows, err);

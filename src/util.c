@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 enum pat_status pat_fail(struct pat_err *err, enum pat_status status,
                          const char *fmt, ...) {
@@ -91,4 +93,16 @@ char *pat_strdup(const char *s) {
     char *d = malloc(n);
     if (d) memcpy(d, s, n);
     return d;
+}
+
+enum pat_status pat_open_input(const char *path, FILE **f, struct pat_err *err) {
+    struct stat sb;
+    *f = fopen(path, "rb");
+    if (!*f) return pat_fail(err, PAT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fileno(*f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(*f);
+        *f = NULL;
+        return pat_fail(err, PAT_ERR_IO, "%s: is a directory, not a file", path);
+    }
+    return PAT_OK;
 }

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pat.h"
 
@@ -23,6 +24,11 @@ enum pat_status pat_fail(struct pat_err *err, enum pat_status status,
  * XPT); printable ASCII and valid UTF-8 stay. Truncates to fit. pat_fail
  * applies it to every message. */
 void pat_escape_text(char *msg, size_t cap);
+
+/* Open path for reading ("rb") into *f; a directory or a missing file is
+ * PAT_ERR_IO naming path (fopen accepts a directory and its reads then
+ * fail, which readers reported as a format error). */
+enum pat_status pat_open_input(const char *path, FILE **f, struct pat_err *err);
 
 /* *out = a * b; returns 0 on overflow (out untouched), 1 on success. */
 int pat_mul_size(size_t a, size_t b, size_t *out);

@@ -12,9 +12,7 @@
 enum pat_status pat_lines_open(struct pat_lines *L, const char *path, struct pat_err *err) {
     memset(L, 0, sizeof *L);
     L->path = path;
-    L->f = fopen(path, "rb");
-    if (!L->f) return pat_fail(err, PAT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    return PAT_OK;
+    return pat_open_input(path, &L->f, err);
 }
 
 void pat_lines_close(struct pat_lines *L) {

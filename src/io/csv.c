@@ -34,14 +34,12 @@ enum pat_status pat_csv_open(const char *path, struct pat_csv_reader **out,
     if (strcmp(path, "-") == 0) {
         r->f = stdin;
     } else {
-        r->f = fopen(path, "rb");
         r->owns_file = 1;
-    }
-    if (!r->f) {
-        enum pat_status st = pat_fail(err, PAT_ERR_IO, "%s: cannot open: %s", path,
-                                      strerror(errno));
-        pat_csv_close(r);
-        return st;
+        enum pat_status st = pat_open_input(path, &r->f, err);
+        if (st != PAT_OK) {
+            pat_csv_close(r);
+            return st;
+        }
     }
     *out = r;
     return PAT_OK;
