@@ -110,3 +110,12 @@ else fail data_info_rows_na_one_based "$(tail -3 "$tmp/info")"; fi
 cp "$tmp/plain.patd" "$tmp/nan.patd"
 printf '\000\000\300\177' | dd of="$tmp/nan.patd" bs=1 seek=516 conv=notrunc 2>/dev/null
 expect patd_rows_one_based 5 "row 1, minute 2 is not finite" -- "$pat" data info "$tmp/nan.patd"
+
+# --phq-missing zero: the participants whose items were zeroed are counted.
+if "$pat" data synth --kind nhanes -o "$tmp/nh" --n 120 --seed 2 >/dev/null 2>&1; then
+    expect phq_missing_zero_counted 0 "8 with refused or missing items counted as 0" -- \
+        "$pat" data build --paxmin "$tmp/nh/PAXMIN_H.XPT" --dpq "$tmp/nh/DPQ_H.XPT" \
+        --phq-missing zero -o "$tmp/nh.patd"
+else
+    echo "SKIP phq_missing_zero_counted: no NHANES synthesis (built without libreadstat)"
+fi

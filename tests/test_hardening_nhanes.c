@@ -152,6 +152,19 @@ static void absent_day2_keeps_the_clock(struct check_ctx *c) {
         CHECK(c, start % 1440 == 480);
 }
 
+/* Clocks falling back one hour during day 2: day 2 has 1500 minutes. */
+static void dst_day2(struct paxmin_plan *p) {
+    for (size_t i = 960 + 1440; i < 960 + 1500; i++) p->rows[i][1] = 2;
+}
+
+static void daylight_saving_day_is_accepted(struct check_ctx *c) {
+    int64_t start;
+    struct pat_err err = {0};
+    if (!need_readstat(c)) return;
+    if (CHECK_STATUS(c, run_plan(c, "dst", dst_day2, &start, &err), PAT_OK))
+        CHECK(c, start == 480);
+}
+
 static void dpq_duplicate_seqn_refused(struct check_ctx *c) {
     static const char *const names[] = {"SEQN",   "DPQ010", "DPQ020", "DPQ030", "DPQ040",
                                         "DPQ050", "DPQ060", "DPQ070", "DPQ080", "DPQ090"};
@@ -192,6 +205,7 @@ int main(void) {
     RUN(rows_out_of_order_name_their_paxssnmp);
     RUN(mislabelled_day2_refused);
     RUN(absent_day2_keeps_the_clock);
+    RUN(daylight_saving_day_is_accepted);
     RUN(dpq_duplicate_seqn_refused);
     RUN(directory_as_table_is_an_io_error);
     return failures ? 1 : 0;

@@ -74,7 +74,8 @@ static enum pat_minute_state paxmin_state(const double *v, int keep_nonwear) {
 /* A PAXDAYM change at minute m (the first row of day `day`) is a
  * midnight. The first one sets the clock (day d begins at 1970-01-01 +
  * (d - 1) days); every later one must agree with it: exactly, when the
- * minutes run on without a gap, else within the day. A missing or
+ * minutes run on without a gap, else within the day; one hour either
+ * way is a daylight-saving change, which moves the clock. A missing or
  * mislabelled day 2 shifted the week silently before (issue 12). */
 static enum pat_status day_change(struct pax *x, size_t row, int64_t m, int64_t prev,
                                   struct pat_err *err) {
@@ -87,6 +88,11 @@ static enum pat_status day_change(struct pax *x, size_t row, int64_t m, int64_t 
         return PAT_OK;
     }
     int64_t expect = x->anchor + (int64_t)(day - x->anchor_day) * PAT_MINUTES_PER_DAY;
+    if (m == expect - 60 || m == expect + 60) { /* a daylight-saving change: the clock moves */
+        x->anchor = m;
+        x->anchor_day = day;
+        return PAT_OK;
+    }
     int ok = prev == m - 1 ? m == expect : m >= expect && m < expect + PAT_MINUTES_PER_DAY;
     if (ok) return PAT_OK;
     return pat_fail(err, PAT_ERR_FORMAT,
