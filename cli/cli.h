@@ -71,6 +71,13 @@ int cli_parse_max_minutes(const char *cmd, const char *arg, size_t *out);
 enum pat_status cli_check_row_length(size_t T, size_t max, size_t row, const char *path,
                                      struct pat_err *err);
 
+/* Training inputs beyond +-1e15 overflow float32 inside the network and
+ * used to stop training with "lower the learning rate"; refused first,
+ * naming file, row (1-based, of the rows given) and column. */
+#define CLI_TRAIN_ABS_MAX 1e15
+enum pat_status cli_check_train_range(const float *const *rows, const float *v, size_t n,
+                                      size_t cols, const char *path, struct pat_err *err);
+
 /* A whole numeric CSV in memory: rows x cols floats. */
 struct matrix {
     float *v;

@@ -97,8 +97,8 @@ enum pat_status cli_check_finite(const float *v, size_t rows, size_t width, size
             if (!isfinite(v[r * width + j])) {
                 err->status = PAT_ERR_NUMERIC;
                 snprintf(err->msg, sizeof err->msg,
-                         "model %s gave %s for row %zu (column %zu): its weights or scaler "
-                         "push the values out of float range; nothing written",
+                         "model %s gave %s for row %zu (column %zu): an input value, a weight "
+                         "or the scaler is out of float range; nothing written",
                          model, isnan(v[r * width + j]) ? "NaN" : "an infinite value",
                          first_row + r, j + 1);
                 return PAT_ERR_NUMERIC;
@@ -126,6 +126,23 @@ enum pat_status cli_check_row_length(size_t T, size_t max, size_t row, const cha
              "with the square of the length); raise it with --max-minutes if you mean it",
              path, row, T, max);
     return PAT_ERR_USAGE;
+}
+
+enum pat_status cli_check_train_range(const float *const *rows, const float *v, size_t n,
+                                      size_t cols, const char *path, struct pat_err *err) {
+    for (size_t i = 0; i < n; i++) {
+        const float *row = rows ? rows[i] : v + i * cols;
+        for (size_t j = 0; j < cols; j++)
+            if (fabsf(row[j]) > CLI_TRAIN_ABS_MAX) {
+                err->status = PAT_ERR_NUMERIC;
+                snprintf(err->msg, sizeof err->msg,
+                         "%s: row %zu, column %zu is %g, out of the range pat can train on "
+                         "(|x| <= %g): check the values (or their units)",
+                         path, i + 1, j + 1, (double)row[j], CLI_TRAIN_ABS_MAX);
+                return PAT_ERR_NUMERIC;
+            }
+    }
+    return PAT_OK;
 }
 
 void output_row(struct output *o, const float *v, size_t n) {

@@ -119,3 +119,12 @@ if "$pat" data synth --kind nhanes -o "$tmp/nh" --n 120 --seed 2 >/dev/null 2>&1
 else
     echo "SKIP phq_missing_zero_counted: no NHANES synthesis (built without libreadstat)"
 fi
+
+# Huge finite training inputs are named as such (they stopped training with
+# "lower the learning rate").
+awk -F, 'NR == 2 { for (i = 1; i <= NF; i++) $i = (i % 2 ? "3e38" : "-3e38") } { print }' OFS=, \
+    "$fx/x_day.csv" >"$tmp/big.csv"
+awk 'END { for (i = 1; i <= NR; i++) print i % 2 }' "$fx/x_day.csv" >"$tmp/y.csv"
+expect huge_training_input_named 5 "big.csv: row 2, column 1 is 3e+38, out of the range" -- \
+    "$pat" finetune -q -m "$model" --train "$tmp/big.csv" --train-labels "$tmp/y.csv" \
+    --val "$fx/x_day.csv" --val-labels "$tmp/y.csv" --epochs 1 -o "$tmp/ft.safetensors"
