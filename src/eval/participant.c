@@ -259,17 +259,19 @@ enum pat_status pat_youden_threshold(const float *score, const float *label, siz
                         "cases (%zu labelled, %zu positive)", m, npos);
     }
     qsort(c, m, sizeof *c, ycase_desc);
-    size_t tp = 0, fp = 0, best = 0, nneg = m - npos;
-    double bestj = -2.0;
+    size_t tp = 0, fp = 0, best = 0, nneg = m - npos, btp = 0, bfp = 0;
+    int found = 0;
     for (size_t k = 0; k < m;) { /* threshold = c[k].s: every case >= it is positive */
         size_t e = k;
         for (; e < m && c[e].s == c[k].s; e++) tp += (size_t)c[e].pos, fp += (size_t)!c[e].pos;
-        double jk = (double)tp / (double)npos - (double)fp / (double)nneg;
-        if (jk > bestj) bestj = jk, best = e - 1;
+        /* J * npos * nneg, exact as long as the products fit in 64 bits */
+        int64_t jn = (int64_t)tp * (int64_t)nneg - (int64_t)fp * (int64_t)npos;
+        int64_t bn = (int64_t)btp * (int64_t)nneg - (int64_t)bfp * (int64_t)npos;
+        if (!found || jn > bn) found = 1, best = k, btp = tp, bfp = fp;
         k = e;
     }
-    double hi = (double)c[best].s;
-    *threshold = best + 1 < m ? (hi + (double)c[best + 1].s) / 2.0 : hi;
+    *threshold = (double)c[best].s;
+    double bestj = (double)btp / (double)npos - (double)bfp / (double)nneg;
     if (j) *j = bestj;
     free(c);
     return PAT_OK;

@@ -84,11 +84,10 @@ enum pat_status pat_participants_auc_ci(const struct pat_participants *p, size_t
 /* The decision threshold that maximises Youden's J = sensitivity +
  * specificity - 1 with "positive <=> score >= threshold" over the n cases
  * (typically participants; NaN labels are skipped). The candidates are the
- * distinct scores; the returned threshold is the midpoint between the best
- * candidate and the next lower distinct score (the best candidate itself
- * when it is the lowest), so it classifies the given cases exactly as the
- * candidate does while leaving a margin on both sides. Among equal J the
- * highest candidate wins. *j receives the J achieved (may be NULL).
+ * distinct scores and the best one is returned, as
+ * pat_logreg_youden_threshold does for the baselines (the rule behind the
+ * Depresjon benchmark's thresholds). J is compared exactly (in integer
+ * counts); among equal J the highest candidate wins. *j receives the J achieved (may be NULL).
  * PAT_ERR_USAGE when there is no positive or no negative case or a score
  * is NaN; PAT_ERR_NOMEM. */
 enum pat_status pat_youden_threshold(const float *score, const float *label, size_t n,
