@@ -107,6 +107,14 @@ enum pat_status eval_metrics_compute(struct eval_metrics *e, const float *prob,
 void eval_metrics_print(FILE *f, const struct eval_metrics *e);
 void eval_metrics_json(struct pat_jw *w, const struct eval_metrics *e);
 
+/* pat finetune: store the input recipe (score/recipe.h) in m: windows from
+ * the dataset data's provenance or recipe_file (NULL both: none), and a
+ * Youden threshold on x[1]/y[1] (validation) or x[0]/y[0] (training)
+ * participants. */
+enum pat_status finetune_recipe(struct pat_model *m, const char *data, const char *recipe_file,
+                                const struct matrix *x, const struct matrix *y,
+                                struct pat_err *err);
+
 /* Subcommands: argc/argv start at the subcommand name. */
 int cmd_info(int argc, char **argv);
 int cmd_init(int argc, char **argv);
@@ -118,5 +126,6 @@ int cmd_finetune(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 
 #endif /* PAT_CLI_H */
