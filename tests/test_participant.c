@@ -2,9 +2,10 @@
  * here independently: per-participant means by a nested loop, the AUC by
  * comparing every positive with every negative, Youden's J by trying every
  * threshold, and the participant bootstrap against pat_auc_bootstrap_ci on
- * those hand-made participant scores (the bootstrap itself is checked
- * against numpy in test_metrics and, through pat eval --by participant,
- * against tools/reference/make_participant_fixtures.py in test_score_cli.sh).
+ * those hand-made participant scores; and everything against an
+ * independent Python computation (tests/fixtures/participant,
+ * tools/reference/make_participant_fixtures.py: sklearn AUC, the bootstrap
+ * re-implemented from its documented contract, numpy quantiles).
  */
 #include <math.h>
 #include <stdio.h>
@@ -233,6 +234,80 @@ static void test_youden(struct check_ctx *ctx) {
     CHECK_STATUS(ctx, pat_youden_threshold(s, y, 4, &thr, &j, &err), PAT_ERR_USAGE);
 }
 
+/* ---- against tools/reference/make_participant_fixtures.py --------------- */
+
+#define FX_MAX 1024
+
+struct fx_windows {
+    char names[FX_MAX][16];
+    const char *id[FX_MAX];
+    float label[FX_MAX], prob[FX_MAX];
+    size_t n;
+};
+
+static int read_windows(const char *path, struct fx_windows *w) {
+    FILE *f = fopen(path, "r");
+    char line[128];
+    if (!f) return 0;
+    w->n = 0;
+    if (!fgets(line, sizeof line, f)) line[0] = 0; /* header */
+    while (w->n < FX_MAX && fgets(line, sizeof line, f)) {
+        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        if (!c2) break;
+        *c1 = 0;
+        snprintf(w->names[w->n], sizeof w->names[0], "%s", line);
+        w->id[w->n] = w->names[w->n];
+        w->label[w->n] = strtof(c1 + 1, NULL);
+        w->prob[w->n] = strtof(c2 + 1, NULL); /* %.9g: exact float32 */
+        w->n++;
+    }
+    fclose(f);
+    return w->n > 0;
+}
+
+static void test_fixture_numpy(struct check_ctx *ctx) {
+    static struct fx_windows w;
+    char path[512];
+    snprintf(path, sizeof path, "%s/participant/windows.csv", check_fixture_dir());
+    if (!read_windows(path, &w)) {
+        check_skip(ctx, "fixture %s not found (run make fixtures)", path);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/participant/expected.csv", check_fixture_dir());
+    FILE *f = fopen(path, "r");
+    char line[256], rule[16];
+    if (!f) {
+        check_fail(ctx, "cannot read %s", path);
+        return;
+    }
+    if (!fgets(line, sizeof line, f)) line[0] = 0;
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t np;
+        double auc, lo, hi, youden;
+        if (sscanf(line, "%15[^,],%zu,%lf,%lf,%lf,%lf", rule, &np, &auc, &lo, &hi, &youden) != 6)
+            continue;
+        enum pat_aggregate a;
+        CHECK(ctx, pat_aggregate_parse(rule, &a) == 0);
+        struct pat_participants P;
+        struct pat_err err = {0};
+        double got, glo, ghi, thr;
+        CHECK_STATUS(ctx, pat_participants_group(w.id, w.prob, w.label, w.n, a, &P, &err), PAT_OK);
+        CHECK(ctx, P.n == np);
+        CHECK_STATUS(ctx, pat_participants_auc(&P, &got, NULL, &err), PAT_OK);
+        CHECK_CLOSE(ctx, got, auc, 1e-12);
+        CHECK_STATUS(ctx, pat_participants_auc_ci(&P, 2000, 42, 0.95, &glo, &ghi, &err), PAT_OK);
+        CHECK_CLOSE(ctx, glo, lo, 1e-12);
+        CHECK_CLOSE(ctx, ghi, hi, 1e-12);
+        CHECK_STATUS(ctx, pat_youden_threshold(P.score, P.label, P.n, &thr, NULL, &err), PAT_OK);
+        CHECK(ctx, (float)thr == (float)youden); /* a float32 score printed with %.9g */
+        pat_participants_free(&P);
+        rows++;
+    }
+    fclose(f);
+    CHECK(ctx, rows == 3);
+}
+
 int main(void) {
     int failures = 0;
     RUN(test_group_means);
@@ -240,5 +315,6 @@ int main(void) {
     RUN(test_refusals);
     RUN(test_bootstrap_over_participants);
     RUN(test_youden);
+    RUN(test_fixture_numpy);
     return failures ? 1 : 0;
 }
