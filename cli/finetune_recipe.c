@@ -14,33 +14,21 @@
 #include "train/finetune.h"
 #include "util.h"
 
-/* Ids of the labelled rows of one split, in the order cli_load_dataset_split
- * copies them (borrowed from ds). */
-static enum pat_status split_ids(const struct pat_dataset *ds, int split, size_t n,
-                                 const char ***ids, struct pat_err *err) {
-    *ids = pat_calloc(n ? n : 1, sizeof **ids);
-    if (!*ids) return pat_fail(err, PAT_ERR_NOMEM, "out of memory");
-    size_t k = 0;
-    for (size_t i = 0; i < pat_dataset_rows(ds) && k < n; i++)
-        if (!isnan(pat_dataset_label(ds, i)) && (int)pat_dataset_split(ds, i) == split)
-            (*ids)[k++] = pat_dataset_id(ds, i);
-    if (k != n) return pat_fail(err, PAT_ERR_FORMAT, "dataset rows changed while training");
-    return PAT_OK;
-}
-
 /* Youden threshold over one split's participants (ds) or rows (ds NULL). */
-static enum pat_status youden_on(const struct pat_model *m, const struct pat_dataset *ds,
+static enum pat_status youden_on(const struct pat_model *m, const char *data,
+                                 const struct pat_dataset *ds,
                                  int split, const struct matrix *x, const struct matrix *y,
                                  struct pat_recipe *r, struct pat_err *err) {
     float *prob = pat_calloc(x->rows ? x->rows : 1, sizeof *prob);
-    const char **ids = NULL;
+    char **ids = NULL;
     struct pat_participants P = {0};
     if (!prob) return pat_fail(err, PAT_ERR_NOMEM, "out of memory");
     struct pat_train_data d = {x->v, y->v, x->rows, x->cols};
     enum pat_status st = pat_train_predict(m, &d, prob, err);
-    if (st == PAT_OK && ds) st = split_ids(ds, split, x->rows, &ids, err);
+    if (st == PAT_OK && ds) st = cli_dataset_row_ids(data, split, x->rows, &ids, err);
     if (st == PAT_OK && ds)
-        st = pat_participants_group(ids, prob, y->v, x->rows, r->aggregate, &P, err);
+        st = pat_participants_group((const char *const *)ids, prob, y->v, x->rows,
+                                    r->aggregate, &P, err);
     double thr = NAN;
     if (st == PAT_OK)
         st = ds ? pat_youden_threshold(P.score, P.label, P.n, &thr, NULL, err)
@@ -54,7 +42,7 @@ static enum pat_status youden_on(const struct pat_model *m, const struct pat_dat
                  ds ? P.n : x->rows, pat_aggregate_name(r->aggregate));
     }
     pat_participants_free(&P);
-    free(ids);
+    cli_ids_free(ids, ids ? x->rows : 0);
     free(prob);
     return st;
 }
@@ -74,7 +62,7 @@ enum pat_status finetune_recipe(struct pat_model *m, const char *data, const cha
     for (int i = 0; st == PAT_OK && i < 2; i++) {
         struct pat_err e = {0};
         int split = i == 0 ? PAT_SPLIT_VAL : PAT_SPLIT_TRAIN;
-        if (x[i == 0].rows && youden_on(m, ds, split, &x[i == 0], &y[i == 0], &r, &e) == PAT_OK)
+        if (x[i == 0].rows && youden_on(m, data, ds, split, &x[i == 0], &y[i == 0], &r, &e) == PAT_OK)
             break;
         if (e.status == PAT_ERR_NOMEM) st = pat_fail(err, PAT_ERR_NOMEM, "%s", e.msg);
         if (i == 1) snprintf(r.threshold_rule, sizeof r.threshold_rule, "none: %.140s", e.msg);

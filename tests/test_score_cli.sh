@@ -16,7 +16,8 @@ skip() { echo "SKIP $1: $2"; }
 
 # close A B: |A - B| <= 1e-6
 close() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d <= 1e-6) }'; }
-mean_of() { awk '{ s += $1; n++ } END { if (n) printf "%.9f", s / n }' "$1"; }
+# mean of the last column of pat predict's output on a dataset (after its header)
+mean_of() { awk -F, 'NR > 1 { s += $NF; n++ } END { if (n) printf "%.9f", s / n }' "$1"; }
 # field N of the row of id ID in a pat score CSV
 field() { awk -F, -v id="$2" -v k="$3" '$1 == id { print $k }' "$1"; }
 
@@ -29,7 +30,7 @@ if [ -f "$data/condition/condition_1.csv" ]; then
         -o "$tmp/c1.patd" -q 2>>"$tmp/err" &&
         "$pat" predict -q -m "$model" -i "$tmp/c1.patd" -o "$tmp/c1p.csv" 2>>"$tmp/err"
     a=$(field "$tmp/s1.csv" condition_1 2) b=$(mean_of "$tmp/c1p.csv")
-    if close "$a" "$b" && [ "$(field "$tmp/s1.csv" condition_1 4)" = "$(wc -l <"$tmp/c1p.csv")" ]
+    if close "$a" "$b" && [ "$(field "$tmp/s1.csv" condition_1 4)" = "$(($(wc -l <"$tmp/c1p.csv") - 1))" ]
     then pass demo_model_real_recording_equals_build_predict
     else fail demo_model_real_recording_equals_build_predict "score '$a', build+predict '$b'; $(tail -2 "$tmp/err")"; fi
 else
@@ -64,7 +65,7 @@ rec="$tmp/cohort/control/control_2.csv"
 "$pat" data build --csv "$rec" $opts --val 0 --test 0 --scaler none -q -o "$tmp/one.patd" 2>>"$tmp/err" &&
     "$pat" predict -q -m "$tmp/ft.safetensors" -i "$tmp/one.patd" -o "$tmp/onep.csv" 2>>"$tmp/err"
 a=$(field "$tmp/s2.csv" control_2 2) b=$(mean_of "$tmp/onep.csv")
-if close "$a" "$b" && tail -n +2 "$tmp/w2.csv" | cut -d, -f3 | cmp -s - "$tmp/onep.csv"
+if close "$a" "$b" && cmp -s "$tmp/w2.csv" "$tmp/onep.csv"
 then pass nondefault_recipe_scores_as_build_predict
 else fail nondefault_recipe_scores_as_build_predict "score '$a', build+predict '$b'; $(tail -2 "$tmp/err")"; fi
 
@@ -114,4 +115,39 @@ if "$pat" score -q -m "$tmp/ft.safetensors" "$rec" --json "$tmp/s.json" -o /dev/
     grep -q '"window_length": "1440"' "$tmp/s.json" && grep -q '"most_attended": "' "$tmp/s.json"
 then pass json_output
 else fail json_output "$(cat "$tmp/err")"; fi
+# 7. pat eval --by participant against a participant AUC computed here:
+#    window probabilities from pat predict, ids and labels from pat data
+#    export, per-participant means and the pairwise AUC in awk. (The
+#    participant bootstrap is checked against Python in test_participant.)
+"$pat" predict -q -m "$tmp/ft.safetensors" -i "$tmp/train.patd" -o "$tmp/tp.csv" 2>"$tmp/err"
+"$pat" data export --csv "$tmp/train.patd" -o "$tmp/tx.csv" --labels "$tmp/ty.csv" -q 2>>"$tmp/err"
+"$pat" eval -m "$tmp/ft.safetensors" -i "$tmp/train.patd" --split all --by participant --json \
+    --bootstrap 300 --seed 9 -o "$tmp/ep.json" 2>>"$tmp/err"
+auc=$(awk -F, 'NR == FNR { if (FNR > 1) p[FNR] = $NF; next }
+    FNR > 1 { id = $1; s[id] += p[FNR]; n[id]++; y[id] = $3 }
+    END { for (i in s) m[i] = s[i] / n[i]
+          for (a in m) for (b in m) if (y[a] == 1 && y[b] == 0) {
+              pairs++; num += m[a] > m[b] ? 1 : (m[a] == m[b] ? 0.5 : 0) }
+          printf "%.9f", num / pairs }' "$tmp/tp.csv" "$tmp/ty.csv")
+got=$(sed -n 's/.*"roc_auc": *\([0-9.e-]*\).*/\1/p' "$tmp/ep.json" | head -1)
+np=$(sed -n 's/.*"participants": *\([0-9]*\).*/\1/p' "$tmp/ep.json" | head -1)
+if close "$got" "$auc" && [ "$np" = 12 ] && grep -q '"by": "participant"' "$tmp/ep.json"
+then pass eval_by_participant_auc
+else fail eval_by_participant_auc "eval '$got' ($np participants), awk '$auc'; $(tail -2 "$tmp/err")"; fi
+# the same from CSV rows and the exported labels file (ids come with it)
+"$pat" eval -m "$tmp/ft.safetensors" -i "$tmp/tx.csv" --labels "$tmp/ty.csv" --by participant \
+    --json --bootstrap 300 --seed 9 -o "$tmp/ep2.json" 2>"$tmp/err"
+if [ -s "$tmp/ep2.json" ] && [ "$(grep -v '"input"\|"labels"\|"split"' "$tmp/ep.json")" = \
+    "$(grep -v '"input"\|"labels"\|"split"' "$tmp/ep2.json")" ]
+then pass eval_by_participant_csv_with_export_labels
+else fail eval_by_participant_csv_with_export_labels "$(cat "$tmp/err")"; fi
+# window level reads the exported labels too; one label per line cannot name participants
+tail -n +2 "$tmp/ty.csv" | cut -d, -f3 >"$tmp/ty1.csv"
+"$pat" eval -m "$tmp/ft.safetensors" -i "$tmp/tx.csv" --labels "$tmp/ty.csv" -o "$tmp/ew1" 2>"$tmp/err"
+"$pat" eval -m "$tmp/ft.safetensors" -i "$tmp/tx.csv" --labels "$tmp/ty1.csv" -o "$tmp/ew2" 2>>"$tmp/err"
+if [ -s "$tmp/ew1" ] && cmp -s "$tmp/ew1" "$tmp/ew2" &&
+    ! "$pat" eval -m "$tmp/ft.safetensors" -i "$tmp/tx.csv" --labels "$tmp/ty1.csv" \
+        --by participant 2>"$tmp/err" >/dev/null && grep -q "needs each row's participant" "$tmp/err"
+then pass labels_files_both_kinds
+else fail labels_files_both_kinds "$(cat "$tmp/err")"; fi
 exit 0
