@@ -54,6 +54,9 @@ static void print_score_help(void) {
           "      --windows FILE     one row per scored window: id,start,probability\n"
           "      --json FILE        everything: recipe, participants, windows with their\n"
           "                         most-attended clock time\n"
+          "      --chart DIR        one explanation chart per scored participant, DIR/ID.svg:\n"
+          "                         activity, attention and window probabilities over the\n"
+          "                         days, with the score and the threshold\n"
           "Recipe (default: the model's own; docs/formats.md \"Input recipe\"):\n"
           "      --recipe FILE      key=value lines (pat.recipe.* keys); needed for a model\n"
           "                         without a recipe (Keras import, pat init)\n"
@@ -148,6 +151,7 @@ static int other_opt(struct score_opts *o, int c) {
     case 'o': o->output = optarg; return -1;
     case O_WINDOWS: o->windows = optarg; return -1;
     case O_JSON: o->json = optarg; return -1;
+    case O_CHART: o->chart = optarg; return -1;
     case O_RECIPE: o->recipe_file = optarg; return -1;
     case O_ALLOW: o->allow_change = 1; return -1;
     case O_LOG1P: return add_override(o, "transform", "log1p");
@@ -175,7 +179,7 @@ static int parse_score_opts(int argc, char **argv, struct score_opts *o) {
     static const struct option fixed[] = {
         {"model", required_argument, 0, 'm'},     {"output", required_argument, 0, 'o'},
         {"windows", required_argument, 0, O_WINDOWS}, {"json", required_argument, 0, O_JSON},
-        {"recipe", required_argument, 0, O_RECIPE},
+        {"chart", required_argument, 0, O_CHART}, {"recipe", required_argument, 0, O_RECIPE},
         {"format", required_argument, 0, O_FORMAT}, {"layout", required_argument, 0, O_LAYOUT},
         {"start", required_argument, 0, O_START}, {"id-col", required_argument, 0, O_IDCOL},
         {"time-col", required_argument, 0, O_TIMECOL},
@@ -374,6 +378,65 @@ static enum pat_status write_file(const char *path, const struct score_opts *o,
     return output_commit(&out, err);
 }
 
+/* A participant id as a file name: characters other than letters, digits,
+ * '.', '-' and '_' become '_' (and a leading '.' too). */
+static void safe_name(char *out, size_t cap, const char *id) {
+    size_t n = 0;
+    for (; id[n] && n + 1 < cap; n++) {
+        char c = id[n];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || (c == '.' && n > 0);
+        out[n] = ok ? c : '_';
+    }
+    out[n] = '\0';
+}
+
+static enum pat_status chart_one(const char *dir, const struct score_opts *o,
+                                 const struct pat_score_result *r, size_t i,
+                                 struct pat_err *err) {
+    const struct pat_score_participant *p = &r->p[i];
+    size_t n = p->windows, k0 = p->first_window;
+    long long *start = malloc((n ? n : 1) * sizeof *start);
+    float *prob = malloc((n ? n : 1) * sizeof *prob);
+    if (!start || !prob) {
+        free(start), free(prob);
+        return pat_fail(err, PAT_ERR_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < n; k++) start[k] = r->w[k0 + k].start, prob[k] = r->w[k0 + k].probability;
+    char title[256], note[400], name[128], *path;
+    const char *base = strrchr(o->model, '/');
+    snprintf(title, sizeof title, "%s: %zu window%s of %zu min scored with %s", p->id, n,
+             n == 1 ? "" : "s", r->T, base ? base + 1 : o->model);
+    snprintf(note, sizeof note, "data: %zu valid of %zu complete days, sufficiency %s%s%s. "
+             "Research and demonstration only: not a diagnosis.", p->valid_days, p->days,
+             pat_sufficiency_name(p->sufficiency), p->reason[0] ? "; " : "", p->reason);
+    struct pat_svg_explain e = {title, note, n, r->T, r->N, start, r->values + k0 * r->T,
+                                r->attention + k0 * r->N, prob, p->probability,
+                                o->sp.recipe.threshold,
+                                pat_input_detect(p->source, &o->sp.input) == PAT_INPUT_PAXMIN
+                                    ? "MIMS/min" : "counts/min"};
+    safe_name(name, sizeof name, p->id);
+    size_t len = strlen(dir) + strlen(name) + 6;
+    enum pat_status st = (path = malloc(len)) ? PAT_OK : pat_fail(err, PAT_ERR_NOMEM, "out of memory");
+    if (st == PAT_OK) {
+        snprintf(path, len, "%s/%s.svg", dir, name);
+        st = pat_svg_explain(path, &e, err);
+    }
+    free(path), free(start), free(prob);
+    return st;
+}
+
+/* One explanation chart per scored participant in dir (created if need be). */
+static enum pat_status score_charts(const char *dir, const struct score_opts *o,
+                                    const struct pat_score_result *r, struct pat_err *err) {
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return pat_fail(err, PAT_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    enum pat_status st = PAT_OK;
+    for (size_t i = 0; st == PAT_OK && i < r->np; i++)
+        if (r->p[i].windows) st = chart_one(dir, o, r, i, err);
+    return st;
+}
+
 static void progress(void *user, const char *stage, size_t done, size_t total) {
     const struct score_opts *o = user;
     (void)total;
@@ -393,6 +456,7 @@ static enum pat_status run_score(struct score_opts *o, struct pat_err *err) {
     if (!o->quiet && isatty(STDERR_FILENO)) fputc('\n', stderr);
     if (st == PAT_OK && o->windows) st = write_file(o->windows, o, &res, 1, err);
     if (st == PAT_OK && o->json) st = write_file(o->json, o, &res, 2, err);
+    if (st == PAT_OK && o->chart) st = score_charts(o->chart, o, &res, err);
     if (st == PAT_OK) st = write_file(o->output, o, &res, 0, err);
     pat_score_result_free(&res);
     pat_model_free(m);
