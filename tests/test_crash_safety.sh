@@ -139,8 +139,10 @@ run_trials() {
 
 # A non-finite loss stops the run with a clear message and exit status 5;
 # the checkpoint already at --checkpoint (the last good one) is left as it
-# was and no output is written. Inputs of +-3e38 are finite (accepted) but
-# overflow the patch embedding at the first step.
+# was and no output is written. The model's first LayerNorm gamma at FLT_MAX
+# is finite (accepted) but overflows the forward pass at the first step.
+# (Inputs of +-3e38 did this before; they are now refused up front, naming
+# the file and row: tests/test_hardening_cli.sh.)
 nonfinite_stops() {
     name=$1; shift
     cp "$tmp/good.ck" "$tmp/nan.ck"
@@ -156,15 +158,28 @@ nonfinite_stops() {
     fi
 }
 awk -v dir="$tmp" 'BEGIN { srand(5); for (i = 0; i < 16; i++) { l = "";
-    for (t = 0; t < 144; t++) l = l (t ? "," : "") (rand() < 0.5 ? "3e38" : "-3e38");
+    for (t = 0; t < 144; t++) l = l (t ? "," : "") int(rand() * 100);
     print l; print i % 2 > (dir "/hy.csv") } }' >"$tmp/hx.csv"
+# huge_gamma IN OUT: OUT = IN with encoder_layer_1_norm1/gamma at FLT_MAX.
+huge_gamma() {
+    cp "$1" "$2"
+    hlen=$(od -An -t u8 -N8 "$2" | tr -d ' ')
+    range=$(dd if="$2" bs=1 skip=8 count="$hlen" 2>/dev/null | tr '}' '\n' |
+            grep -F '"encoder_layer_1_transformer/encoder_layer_1_norm1/gamma":' |
+            sed 's/.*data_offsets":\[\([0-9]*\),\([0-9]*\)\].*/\1 \2/')
+    set -- "$2" $range
+    i=0
+    while [ $i -lt $((($3 - $2) / 4)) ]; do printf '\377\377\177\177'; i=$((i + 1)); done |
+        dd of="$1" bs=1 seek=$((8 + hlen + $2)) conv=notrunc 2>/dev/null
+}
+huge_gamma "$tmp/init.safetensors" "$tmp/huge.safetensors"
 # shellcheck disable=SC2086
 if "$pat" $ft_args -o "$tmp/good.out" --checkpoint "$tmp/good.ck" >"$tmp/log" 2>&1; then
     nonfinite_stops finetune_nonfinite_loss_keeps_checkpoint finetune -q -t 1 \
-        -m "$tmp/init.safetensors" --train "$tmp/hx.csv" --train-labels "$tmp/hy.csv" \
+        -m "$tmp/huge.safetensors" --train "$tmp/hx.csv" --train-labels "$tmp/hy.csv" \
         --val "$tmp/hx.csv" --val-labels "$tmp/hy.csv" --epochs 2 --batch-size 8
-    nonfinite_stops pretrain_nonfinite_loss_keeps_checkpoint pretrain -q -t 1 --arch S \
-        --train "$tmp/hx.csv" --epochs 2 --batch-size 8
+    nonfinite_stops pretrain_nonfinite_loss_keeps_checkpoint pretrain -q -t 1 \
+        --init "$tmp/huge.safetensors" --train "$tmp/hx.csv" --epochs 2 --batch-size 8
 else
     fail nonfinite_setup "$(tail -2 "$tmp/log")"
 fi

@@ -232,9 +232,9 @@ static void corrupt_files_are_refused(struct check_ctx *c) {
         {"overlap.patd", lab + 8, x_off, 8, PAT_ERR_FORMAT, "overlap"},
         {"unaligned.patd", lab + 8, x_off + 3, 8, PAT_ERR_FORMAT, "outside the"},
         {"dupsec.patd", lab, PATD_X, 4, PAT_ERR_FORMAT, "appears twice"},
-        {"part.patd", part_off + 4, 9, 4, PAT_ERR_FORMAT, "row 1: participant 9"},
+        {"part.patd", part_off + 4, 9, 4, PAT_ERR_FORMAT, "row 2: participant 9"}, /* rows from 1 */
         {"straddle.patd", split_off + 1, PAT_SPLIT_TEST, 1, PAT_ERR_FORMAT, "two splits"},
-        {"nan.patd", x_off + 4 * 40, 0x7fc00000u, 4, PAT_ERR_NUMERIC, "row 1, minute 4"},
+        {"nan.patd", x_off + 4 * 40, 0x7fc00000u, 4, PAT_ERR_NUMERIC, "row 2, minute 5"},
         {"meta.patd", meta_end - 1, 'x', 1, PAT_ERR_FORMAT, "META"},
         {"folds.patd", 52, 1, 4, PAT_ERR_FORMAT, "folds"},
     };

@@ -93,7 +93,7 @@ signal_case() {
         fail "$name" "no temporary appeared"; return
     fi
     kill -s "$sig" "$pid"
-    wait "$pid"; rc=$?
+    wait "$pid" 2>/dev/null; rc=$?
     exec 3>&-
     left=$(ls "$tmp" | grep '^sig\.csv' || true)
     if [ -z "$left" ] && [ "$rc" -gt 128 ]; then pass "$name"
