@@ -414,9 +414,10 @@ static enum pat_status load_labels(const struct build_opts *o, struct pat_labels
         st = pat_nhanes_read_dpq(o->dpq, &o->nh, L, &ps, err);
         if (st == PAT_OK && !o->quiet)
             fprintf(stderr, "pat %s: %s: %zu rows, %zu labelled (%zu with PHQ-9 >= %g); excluded: "
-                    "%zu refused/don't know, %zu missing items, %zu unanswered\n", o->cmd,
+                    "%zu refused/don't know, %zu missing items, %zu unanswered; %zu with "
+                    "refused or missing items counted as 0 (--phq-missing zero)\n", o->cmd,
                     o->dpq, ps.rows, ps.labeled, ps.positive, o->nh.phq_threshold, ps.refused,
-                    ps.missing, ps.unanswered);
+                    ps.missing, ps.unanswered, ps.zeroed);
     }
     size_t rows;
     if (st == PAT_OK && o->demo) st = pat_nhanes_read_demo(o->demo, L, &rows, err);
@@ -621,9 +622,12 @@ static void info_rows(const struct pat_dataset *ds) {
         char t[PAT_TIME_LEN];
         pat_time_format(pat_dataset_start(ds, i), t);
         unsigned f = pat_dataset_fold(ds, i);
-        printf("%zu,%s,%s,%g,%s,", i, pat_dataset_id(ds, i), t, (double)pat_dataset_label(ds, i),
-               pat_split_name(pat_dataset_split(ds, i)));
-        if (f == PAT_FOLD_NONE) printf("-,");
+        float y = pat_dataset_label(ds, i);
+        printf("%zu,%s,%s,", i + 1, pat_dataset_id(ds, i), t); /* rows count from 1 */
+        if (isnan(y)) printf("NA,"); /* unlabeled: NA, as data export writes it */
+        else printf("%g,", (double)y);
+        printf("%s,", pat_split_name(pat_dataset_split(ds, i)));
+        if (f == PAT_FOLD_NONE) printf("NA,");
         else printf("%u,", f);
         printf("%zu\n", pat_dataset_valid_minutes(ds, i));
     }
@@ -750,7 +754,7 @@ static enum pat_status export_rows(const struct export_opts *o, const struct pat
         if (o->standardize) {
             if (!pat_dataset_scaler(ds, s, &mean, &std)) {
                 st = pat_fail(err, PAT_ERR_USAGE, "%s: row %zu (split %s) has no stored scaler "
-                              "to standardize with", o->input, i, pat_split_name(s));
+                              "to standardize with", o->input, i + 1, pat_split_name(s));
                 break;
             }
             for (size_t j = 0; j < T; j++) z[j] = (row[j] - mean[j]) / std[j];
