@@ -7,6 +7,7 @@
 
 #include "baseline/logreg.h"
 #include "baseline/logreg_cv.h"
+#include "eval/participant.h"
 #include "nn/mae.h"
 #include "train/finetune.h"
 #include "train/pretrain.h"
@@ -191,26 +192,22 @@ static enum pat_status fold_mae(struct pat_cv_fold *f, struct pat_err *err) {
     return st;
 }
 
-/* score[p] = mean of the window values of participant p. */
+/* score[p] = the participant's aggregate (mean) of its window values. */
 static void participant_mean(const struct pat_cv_cohort *c, const float *window, float *score) {
-    for (size_t p = 0; p < c->P; p++) {
-        double s = 0;
-        for (size_t i = 0; i < c->count[p]; i++) s += window[c->first[p] + i];
-        score[p] = (float)(s / (double)c->count[p]);
-    }
+    for (size_t p = 0; p < c->P; p++)
+        score[p] = (float)pat_aggregate_values(window + c->first[p], c->count[p], PAT_AGG_MEAN);
 }
 
 /* Youden's J threshold on score[p] of the participants with role a or b. */
 static enum pat_status threshold_on(const struct pat_cv_cohort *c, const float *score,
                                     const unsigned char *role, int a, int b, double *thr,
                                     struct pat_err *err) {
-    double *s = pat_calloc(c->P, sizeof *s);
-    float *y = pat_calloc(c->P, sizeof *y);
+    float *s = pat_calloc(c->P, sizeof *s), *y = pat_calloc(c->P, sizeof *y);
     size_t n = 0;
     enum pat_status st = s && y ? PAT_OK : nomem(err);
     for (size_t p = 0; st == PAT_OK && p < c->P; p++)
         if (role[p] == a || role[p] == b) s[n] = score[p], y[n++] = c->label[p];
-    if (st == PAT_OK) st = pat_logreg_youden_threshold(s, y, n, thr, NULL, err);
+    if (st == PAT_OK) st = pat_youden_threshold(s, y, n, thr, NULL, err);
     free(s), free(y);
     return st;
 }
@@ -369,9 +366,7 @@ static enum pat_status score_roles(const struct pat_cv_fold *f, const struct pat
         float *w = pat_calloc(c->count[p], sizeof *w);
         struct pat_train_data d = {pat_dataset_row(c->ds, c->first[p]), NULL, c->count[p], c->T};
         st = w ? pat_train_predict(m, &d, w, err) : nomem(err);
-        double s = 0;
-        for (size_t i = 0; st == PAT_OK && i < c->count[p]; i++) s += w[i];
-        score[p] = (float)(s / (double)c->count[p]);
+        if (st == PAT_OK) score[p] = (float)pat_aggregate_values(w, c->count[p], PAT_AGG_MEAN);
         free(w);
     }
     return st;
