@@ -261,9 +261,12 @@ static enum pat_status metrics_row(const struct pat_cv_report *rp, FILE *f, int 
     return PAT_OK;
 }
 
-static const char *verdict(double diff, double p) {
-    if (!(p < 0.05)) return "not shown different";
-    return diff > 0 ? "better" : "worse";
+/* DeLong decides; the bootstrap interval is reported beside it, and a
+ * disagreement is said. */
+static const char *verdict(double diff, double lo, double hi, double p) {
+    if (p < 0.05) return diff > 0 ? "better" : "worse";
+    return lo > 0 || hi < 0 ? "not shown different (but the CI excludes 0)"
+                            : "not shown different";
 }
 
 static enum pat_status paired_row(const struct pat_cv_report *rp, FILE *f, int m, double *v,
@@ -281,13 +284,13 @@ static enum pat_status paired_row(const struct pat_cv_report *rp, FILE *f, int m
     const char *name = pat_cv_method_name((enum pat_cv_method)m);
     fprintf(f, "| %s |", name);
     cell(f, v, R, 1);
-    fprintf(f, " %+.3f to %+.3f | %.3g | %s |\n", lo, hi, p, verdict(d, p));
-    const char *vd = verdict(d, p);
+    const char *vd = verdict(d, lo, hi, p);
+    fprintf(f, " %+.3f to %+.3f | %.3g | %s |\n", lo, hi, p, vd);
     snprintf(sentence, n, "On this cohort, %s is %s the features (ΔAUC %+.3f, paired 95%% CI "
-             "%+.3f to %+.3f, DeLong p = %.3g).\n", name,
+             "%+.3f to %+.3f, DeLong p = %.3g%s).\n", name,
              strcmp(vd, "better") == 0 ? "better than"
              : strcmp(vd, "worse") == 0 ? "worse than" : "not shown different from",
-             d, lo, hi, p);
+             d, lo, hi, p, vd[0] == 'n' && vd[19] ? "; the bootstrap CI excludes 0" : "");
     return PAT_OK;
 }
 
