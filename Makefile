@@ -83,10 +83,8 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_COMMON := $(BUILD)/tests/check.o
-# Depresjon benchmark driver and week-explanation chart (bench/depresjon/)
-DJ_SRC := $(filter-out bench/depresjon/week_svg.c,$(wildcard bench/depresjon/*.c))
-DJ_OBJ := $(DJ_SRC:%.c=$(BUILD)/%.o)
-DJ_BIN := $(BUILD)/bench/depresjon/depresjon $(BUILD)/bench/depresjon/week_svg
+# Week-explanation chart (bench/depresjon/week_svg.c, scripts/demo.sh)
+DJ_BIN := $(BUILD)/bench/depresjon/week_svg
 
 .PHONY: all test fixtures clean asan
 all: $(BUILD)/pat $(BUILD)/libpat.a
@@ -184,23 +182,20 @@ bench: $(BUILD)/pat $(BUILD)/bench/bench_job
 	/usr/bin/python3 bench/bench.py --build $(BUILD) --threads $(or $(THREADS),2) \
 	    $(if $(filter 1,$(QUICK)),--quick)
 
-# Depresjon: the benchmark driver and the week-explanation chart
-# (bench/depresjon/, docs/results-depresjon.md).
-$(DJ_OBJ): bench/depresjon/dj.h
-$(BUILD)/bench/depresjon/depresjon: $(DJ_OBJ) $(BUILD)/libpat.a
-	$(CC) $(LDFLAGS) -o $@ $(DJ_OBJ) $(BUILD)/libpat.a $(LDLIBS)
+# The week-explanation chart of scripts/demo.sh.
 $(BUILD)/bench/depresjon/week_svg: $(BUILD)/bench/depresjon/week_svg.o $(BUILD)/libpat.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libpat.a $(LDLIBS)
 
-# Real data end to end: raw CSVs -> results table (about 40 min on 2 cores).
 # Data pipeline: pat data build against pandas.read_sas on a 1 GB synthetic
 # PAXMIN_H (bench/data_build.sh; N participants, default 1300).
 .PHONY: bench-data
 bench-data: $(BUILD)/pat
 	sh bench/data_build.sh $(BUILD) $(or $(N),1300)
 
+# Real data end to end: raw Depresjon CSVs -> pat cv tables (about an hour on
+# 2 cores; LOPO_METHODS=features,probe CV_METHODS=features,probe: minutes).
 .PHONY: bench-depresjon
-bench-depresjon: all $(DJ_BIN)
+bench-depresjon: all
 	sh bench/depresjon/run.sh $(BUILD)
 
 # The main job: the shipped Depresjon demo model on a generated week
