@@ -8,7 +8,9 @@
  *   - planted leakage: the test participants of a fold carry their label in
  *     their activity; nothing fitted for that fold (penalty, inner
  *     criterion, threshold, scaler, pretraining, early stopping) may change,
- *     while the other folds, which train on them, do change. */
+ *     while the other folds, which train on them, do change;
+ *   - the probe's PAT model (the regression folded into PAT's head) gives
+ *     the regression's scores. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -338,11 +340,52 @@ static void planted_leakage_changes_nothing_fitted(struct check_ctx *ctx) {
     pat_cv_results_free(&a), pat_cv_results_free(&b);
 }
 
+/* The probe's PAT model (--final) is the regression: its head's window
+ * probabilities average to the scores the regression gave. */
+static void probe_model_is_the_regression(struct check_ctx *ctx) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/cv_probe.patd", check_tmp_dir());
+    struct pat_err err = {0};
+    struct pat_cv_cohort c;
+    if (!CHECK_STATUS(ctx, write_cohort(path, 0, &err), PAT_OK)) return;
+    if (!CHECK_STATUS(ctx, pat_cv_cohort_open(&c, path, &err), PAT_OK)) return;
+    struct pat_cv_config cfg;
+    pat_cv_config_default(&cfg);
+    cfg.methods[PAT_CV_FEATURES] = 0;
+    struct pat_cv_shared sh;
+    struct pat_cv_fold f;
+    unsigned char none[NP] = {0};
+    float score[NP], *w = malloc(c.rows * sizeof *w);
+    struct pat_cv_fit fit = {score, 0, 0, 0, NULL};
+    CHECK_STATUS(ctx, pat_cv_shared_make(&sh, &c, &cfg, &err), PAT_OK);
+    CHECK_STATUS(ctx, pat_cv_fold_begin(&f, &sh, none, 3, &err), PAT_OK);
+    CHECK_STATUS(ctx, pat_cv_fold_fit(&f, PAT_CV_PROBE, 1, &fit, &err), PAT_OK);
+    CHECK(ctx, fit.model && pat_model_has_head(fit.model) && fit.C > 0);
+    if (fit.model && pat_predict(fit.model, pat_dataset_row(c.ds, 0), c.rows, c.T, w, &err) == PAT_OK) {
+        double worst = 0;
+        for (size_t p = 0; p < c.P; p++) {
+            double s = 0;
+            for (size_t i = 0; i < c.count[p]; i++) s += w[c.first[p] + i];
+            worst = fmax(worst, fabs(s / (double)c.count[p] - score[p]));
+        }
+        printf("# probe model vs regression: worst participant difference %.2e\n", worst);
+        CHECK(ctx, worst < 1e-5);
+    } else {
+        check_fail(ctx, "pat_predict: %s", err.msg);
+    }
+    pat_model_free(fit.model);
+    pat_cv_fold_end(&f);
+    pat_cv_shared_free(&sh);
+    pat_cv_cohort_close(&c);
+    free(w);
+}
+
 int main(void) {
     int failures = 0;
     RUN(logreg_cv_matches_sklearn);
     RUN(delong_matches_reference);
     RUN(folds_grouped_and_stratified);
     RUN(planted_leakage_changes_nothing_fitted);
+    RUN(probe_model_is_the_regression);
     return failures ? 1 : 0;
 }

@@ -9,9 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 #include "cv/methods.h"
 #include "report/atomic.h"
