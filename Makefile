@@ -83,10 +83,6 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_COMMON := $(BUILD)/tests/check.o
-# Depresjon benchmark driver (bench/depresjon/)
-DJ_SRC := $(wildcard bench/depresjon/*.c)
-DJ_OBJ := $(DJ_SRC:%.c=$(BUILD)/%.o)
-DJ_BIN := $(BUILD)/bench/depresjon/depresjon
 
 .PHONY: all test fixtures clean asan
 all: $(BUILD)/pat $(BUILD)/libpat.a
@@ -121,7 +117,7 @@ $(BUILD)/fixtures/%: tests/fixtures/%
 	@cp $< $@
 fixtures: $(FIXTURES)
 
-test: all $(TEST_BIN) fixtures $(DJ_BIN)
+test: all $(TEST_BIN) fixtures
 	@PAT_FIXTURES=$(BUILD)/fixtures sh tests/run.sh $(BUILD)
 
 # UBSan findings are fatal (halt_on_error); LeakSanitizer is on (ASan's
@@ -184,20 +180,17 @@ bench: $(BUILD)/pat $(BUILD)/bench/bench_job
 	/usr/bin/python3 bench/bench.py --build $(BUILD) --threads $(or $(THREADS),2) \
 	    $(if $(filter 1,$(QUICK)),--quick)
 
-# Depresjon: the benchmark driver (bench/depresjon/, docs/results-depresjon.md).
-$(DJ_OBJ): bench/depresjon/dj.h
-$(BUILD)/bench/depresjon/depresjon: $(DJ_OBJ) $(BUILD)/libpat.a
-	$(CC) $(LDFLAGS) -o $@ $(DJ_OBJ) $(BUILD)/libpat.a $(LDLIBS)
 
-# Real data end to end: raw CSVs -> results table (about 40 min on 2 cores).
 # Data pipeline: pat data build against pandas.read_sas on a 1 GB synthetic
 # PAXMIN_H (bench/data_build.sh; N participants, default 1300).
 .PHONY: bench-data
 bench-data: $(BUILD)/pat
 	sh bench/data_build.sh $(BUILD) $(or $(N),1300)
 
+# Real data end to end: raw Depresjon CSVs -> pat cv tables (about an hour on
+# 2 cores; LOPO_METHODS=features,probe CV_METHODS=features,probe: minutes).
 .PHONY: bench-depresjon
-bench-depresjon: all $(DJ_BIN)
+bench-depresjon: all
 	sh bench/depresjon/run.sh $(BUILD)
 
 # The main job: the shipped Depresjon demo model on a generated week

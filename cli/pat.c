@@ -20,6 +20,7 @@ static const struct {
     {"finetune", cmd_finetune, "fine-tune on labelled sequences (full, probe, two-stage)"},
     {"eval", cmd_eval, "report ROC-AUC (with CI), PR-AUC, F1, MCC on labelled sequences"},
     {"score", cmd_score, "score people from raw recordings with a model's input recipe"},
+    {"cv", cmd_cv, "participant-level cross-validation: features vs PAT, paired tests"},
     {"data", cmd_data, "build, inspect and export datasets (Depresjon, CSV, NHANES)"},
 };
 #define NUM_COMMANDS (sizeof commands / sizeof commands[0])

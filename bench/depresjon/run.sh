@@ -1,27 +1,24 @@
 #!/bin/sh
-# run.sh [BUILD] - the Depresjon benchmark from the raw CSVs to the results
-# (make bench-depresjon; docs/results-depresjon.md describes every choice):
+# run.sh [BUILD] - the Depresjon benchmark as pat cv runs (make
+# bench-depresjon; docs/results-depresjon.md describes every choice):
 #   1. day windows of every participant (pat data build --depresjon),
-#   2. every method on leave-one-participant-out and on 5 x repeated
-#      stratified 5-fold CV grouped by participant (bench/depresjon/depresjon),
-#   3. week-long explanation charts of two participants (pat score --chart),
-#      each drawn with the LOPO model that never saw them,
-#   4. the demo model retrained on all participants, given its input recipe
-#      (models/pat-s-depresjon.recipe) and compared with the shipped
-#      models/pat-s-depresjon.safetensors.
-# Outputs: $DJ_OUT (default BUILD/depresjon) and the committed copies in
-# $DJ_DOCS (default docs/depresjon): results-{lopo,cv}.json, tables.md,
-# roc-{lopo,cv}.svg, explain-*.svg. Extra arguments go to the driver
-# (e.g. --repeats 1). THREADS (default 1) threads per driver process.
+#   2. leave-one-participant-out: features, probe, full (random-init PAT-S),
+#   3. 5 x repeated stratified 5-fold CV grouped by participant: the same
+#      methods plus MAE pretraining inside each fold (mae-probe, mae-full).
+# The two protocols run at the same time, one thread each, at low priority.
+# Outputs: $DJ_OUT (default BUILD/depresjon)/{lopo,cv}/ (pat cv's
+# tables.md, results.json, roc.svg) and the committed copies in $DJ_DOCS
+# (default docs/depresjon): tables.md, results-{lopo,cv}.json,
+# roc-{lopo,cv}.svg. Extra arguments go to both pat cv runs (e.g.
+# --repeats 1, --resume). LOPO_METHODS and CV_METHODS replace the method
+# lists (e.g. features,probe: about 2 min instead of about an hour).
 set -eu
 build=${1:-build}
 [ $# -gt 0 ] && shift
 pat="$build/pat"
-drv="$build/bench/depresjon/depresjon"
 data=${PAT_SHARED_DATA:-../shared/data}/depresjon
 out=${DJ_OUT:-$build/depresjon}
 docs=${DJ_DOCS:-docs/depresjon}
-explain="condition_1 control_5" # chosen by id before any run
 if [ ! -d "$data/condition" ]; then
     echo "run.sh: no Depresjon data at $data (set PAT_SHARED_DATA)" >&2
     exit 1
@@ -36,44 +33,22 @@ echo "== 1. day windows"
 "$pat" data build --depresjon "$data" $days -o "$out/days.patd" --report "$out/days-report.txt" -q
 "$pat" data info "$out/days.patd" | head -3
 
-echo "== 2. LOPO and 5 x 5-fold CV, one process each (progress: $out/{lopo,cv}.log)"
-# One thread per process: two single-threaded processes use two cores
-# better than OpenMP's barriers do (results do not depend on the count).
-"$drv" bench --data "$out/days.patd" --out "$out/lopo" --protocol lopo \
-    --save-models "$(echo $explain | tr ' ' ,)" -t "${THREADS:-1}" "$@" \
-    >"$out/lopo.md" 2>"$out/lopo.log" &
+echo "== 2, 3. pat cv: LOPO and 5 x 5-fold CV (progress: $out/{lopo,cv}.log)"
+nice "$pat" cv --data "$out/days.patd" -o "$out/lopo" --protocol lopo \
+    --methods "${LOPO_METHODS:-features,probe,full}" -t 1 "$@" >/dev/null 2>"$out/lopo.log" &
 lopo=$!
-"$drv" bench --data "$out/days.patd" --out "$out/cv" --protocol cv -t "${THREADS:-1}" "$@" \
-    >"$out/cv.md" 2>"$out/cv.log" &
+nice "$pat" cv --data "$out/days.patd" -o "$out/cv" --protocol kfold --folds 5 --repeats 5 \
+    --methods "${CV_METHODS:-features,probe,full,mae-probe,mae-full}" -t 1 "$@" >/dev/null 2>"$out/cv.log" &
 cv=$!
 ok=1
 wait $lopo || { ok=0; tail -3 "$out/lopo.log" >&2; }
 wait $cv || { ok=0; tail -3 "$out/cv.log" >&2; }
-[ $ok -eq 1 ] || { echo "run.sh: the driver failed" >&2; exit 1; }
-cat "$out/lopo.md" "$out/cv.md" | tee "$out/tables.md"
-
-echo "== 3. attention charts (LOPO models, first 7 days)"
-for id in $explain; do
-    case $id in condition_*) csv="$data/condition/$id.csv" ;; *) csv="$data/control/$id.csv" ;; esac
-    # The LOPO models carry no recipe: give the demo model's, first 7 days.
-    "$pat" score -q -m "$out/lopo/lopo-$id-mae-full.safetensors" \
-        --recipe models/pat-s-depresjon.recipe --max-windows 7 "$csv" \
-        --chart "$out/explain" -o "$out/$id-score.csv"
-    cp "$out/explain/$id.svg" "$out/explain-$id.svg"
-    echo "$id (LOPO mae-full model, first 7 days): $(tail -n 1 "$out/$id-score.csv")"
-done
-
-echo "== 4. the demo model (all participants)"
-"$drv" final --data "$out/days.patd" -o "$out/final.safetensors" -t "${THREADS:-1}"
-"$pat" convert -q --model "$out/final.safetensors" --recipe models/pat-s-depresjon.recipe \
-    -o "$out/pat-s-depresjon.safetensors"
-if cmp -s "$out/pat-s-depresjon.safetensors" models/pat-s-depresjon.safetensors; then
-    echo "identical to the shipped models/pat-s-depresjon.safetensors"
-else
-    echo "differs from the shipped models/pat-s-depresjon.safetensors (other pat version or options?)"
-fi
+[ $ok -eq 1 ] || { echo "run.sh: pat cv failed" >&2; exit 1; }
+cat "$out/lopo/tables.md" "$out/cv/tables.md" | tee "$out/tables.md"
 
 cp "$out/lopo/results.json" "$docs/results-lopo.json"
 cp "$out/cv/results.json" "$docs/results-cv.json"
-cp "$out/tables.md" "$out/lopo/roc-lopo.svg" "$out/cv/roc-cv.svg" "$out"/explain-*.svg "$docs/"
+cp "$out/lopo/roc.svg" "$docs/roc-lopo.svg"
+cp "$out/cv/roc.svg" "$docs/roc-cv.svg"
+cp "$out/tables.md" "$docs/tables.md"
 echo "done in $(($(date +%s) - start)) s; results in $out, copies in $docs"
