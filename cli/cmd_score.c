@@ -40,12 +40,19 @@ static void print_score_help(void) {
           "Research and demonstration only: not a diagnosis.\n\n"
           "Recordings (one participant per CSV file, id = file name without extension;\n"
           "or many per file; the format is picked per path unless --format is given):\n"
-          "  --format NAME          auto|csv|depresjon|long|paxmin|paxraw (default auto:\n"
-          "                         a folder with condition/ is Depresjon, another folder\n"
-          "                         its *.csv, *.xpt NHANES, a .csv one participant)\n"
+          "  --format NAME          auto, a device or app format (actilife-csv, agd, awd,\n"
+          "                         fitbit-minute, apple-health; docs/data.md), or\n"
+          "                         csv|depresjon|long|paxmin|paxraw (default auto: a folder\n"
+          "                         with condition/ is Depresjon, another folder its *.csv,\n"
+          "                         *.xpt NHANES, any other file judged from its content\n"
+          "                         and named on stderr)\n"
+          "  --date-format ORDER    auto|mdy|dmy|ymd for dates like 3/4/2024\n"
+          "  --epoch-agg RULE       sum|mean for epochs shorter than a minute (default sum)\n"
           "  --layout NAME          CSV layout auto|depresjon|timestamp|values\n"
           "  --start 'YYYY-MM-DD HH:MM'  values layout: time of the first value\n"
-          "  --id-col, --time-col, --value-col, --clock-col NAME   long CSV columns\n"
+          "  --id-col, --time-col, --value-col, --clock-col NAME   long CSV columns;\n"
+          "                         --value-col and --time-col also pick a device file's\n"
+          "                         column (ActiLife: vector magnitude, else Axis1)\n"
           "  --keep-nonwear         NHANES: non-wear/unknown minutes count as valid\n"
           "Outputs:\n"
           "  -o, --output FILE      participant rows, CSV with a header (default stdout):\n"
@@ -81,7 +88,7 @@ static void print_score_help(void) {
 enum {
     O_RECIPE = 256, O_WINDOWS, O_JSON, O_CHART, O_FORMAT, O_LAYOUT, O_START, O_IDCOL,
     O_TIMECOL, O_VALUECOL, O_CLOCKCOL, O_KEEP_NONWEAR, O_ALLOW, O_LOG1P, O_NO_LOG1P, O_SMOOTH,
-    O_NO_DST, O_KEYED /* options that set a recipe key: O_KEYED + index in keyed[] */
+    O_NO_DST, O_DATE_FORMAT, O_EPOCH_AGG, O_KEYED /* options that set a recipe key: O_KEYED + index in keyed[] */
 };
 
 /* Command-line options that set one recipe key to their argument. */
@@ -108,9 +115,21 @@ static int input_opt(struct score_opts *o, int c) {
     int k;
     switch (c) {
     case O_FORMAT:
-        if ((k = pat_input_format_parse(optarg)) < 0)
-            return cli_usage_error("score", "unknown --format '%s'", optarg);
-        ip->format = (enum pat_input_format)k;
+        if (pat_input_format_set(ip, optarg) < 0)
+            return cli_usage_error("score", "unknown --format '%s' (auto, actilife-csv, agd, awd, "
+                                   "fitbit-minute, apple-health, csv, depresjon, long, paxmin, "
+                                   "paxraw)", optarg);
+        return -1;
+    case O_DATE_FORMAT:
+        if ((k = pat_date_order_parse(optarg)) < 0)
+            return cli_usage_error("score", "unknown --date-format '%s' (auto, mdy, dmy, ymd)",
+                                   optarg);
+        ip->readers.date_order = (enum pat_date_order)k;
+        return -1;
+    case O_EPOCH_AGG:
+        if ((k = pat_epoch_agg_parse(optarg)) < 0)
+            return cli_usage_error("score", "unknown --epoch-agg '%s' (sum, mean)", optarg);
+        ip->readers.agg = (enum pat_epoch_agg)k;
         return -1;
     case O_LAYOUT:
         if ((k = pat_layout_parse(optarg)) < 0)
@@ -126,8 +145,8 @@ static int input_opt(struct score_opts *o, int c) {
         return -1;
     }
     case O_IDCOL: ip->lng.id_col = optarg; return -1;
-    case O_TIMECOL: ip->lng.time_col = optarg; return -1;
-    case O_VALUECOL: ip->lng.value_col = optarg; return -1;
+    case O_TIMECOL: ip->lng.time_col = ip->readers.time_col = optarg; return -1;
+    case O_VALUECOL: ip->lng.value_col = ip->readers.value_col = optarg; return -1;
     case O_CLOCKCOL: ip->lng.clock_col = optarg; return -1;
     case O_KEEP_NONWEAR: ip->nhanes.keep_nonwear = 1; return -1;
     }
@@ -174,6 +193,14 @@ static int other_opt(struct score_opts *o, int c) {
     return 0;
 }
 
+/* Which format each device or app file was read as. */
+static void note_format(void *user, const char *path, enum pat_format f, int detected) {
+    const struct score_opts *o = user;
+    if (!o->quiet)
+        fprintf(stderr, "pat score: %s: %s%s\n", path, pat_format_name(f),
+                detected ? " (detected from its content)" : "");
+}
+
 static int parse_score_opts(int argc, char **argv, struct score_opts *o) {
     static struct option longopts[NKEYED + 32];
     static const struct option fixed[] = {
@@ -186,6 +213,8 @@ static int parse_score_opts(int argc, char **argv, struct score_opts *o) {
         {"value-col", required_argument, 0, O_VALUECOL},
         {"clock-col", required_argument, 0, O_CLOCKCOL},
         {"keep-nonwear", no_argument, 0, O_KEEP_NONWEAR},
+        {"date-format", required_argument, 0, O_DATE_FORMAT},
+        {"epoch-agg", required_argument, 0, O_EPOCH_AGG},
         {"allow-recipe-change", no_argument, 0, O_ALLOW}, {"log1p", no_argument, 0, O_LOG1P},
         {"no-log1p", no_argument, 0, O_NO_LOG1P}, {"smooth", no_argument, 0, O_SMOOTH},
         {"no-dst", no_argument, 0, O_NO_DST},     {"batch", required_argument, 0, 'b'},
@@ -213,6 +242,8 @@ static int parse_score_opts(int argc, char **argv, struct score_opts *o) {
     if (optind >= argc) return cli_usage_error("score", "no RECORDING given");
     o->inputs = (const char **)argv + optind;
     o->ninputs = (size_t)(argc - optind);
+    o->sp.input.readers.on_file = note_format;
+    o->sp.input.readers.on_file_user = o;
     return -1;
 }
 

@@ -56,3 +56,32 @@ if "$pat" data build --input "$tmp/in/generic.csv" --format awd -o "$tmp/b.patd"
 elif grep -q 'generic.csv' "$tmp/err"; then pass forced_format_refused
 else fail forced_format_refused "$(cat "$tmp/err")"
 fi
+
+# pat score reads every format: its participant probabilities equal the
+# means of pat data build --input (with the demo model's recipe) + pat
+# predict, participant by participant (1e-6).
+model=models/pat-s-depresjon.safetensors
+recipe="--length 1440 --log1p --nonwear-zeros 600 --min-day-minutes 600 --val 0 --test 0 --scaler none"
+while read -r name; do
+    f="$tmp/in/$name"
+    rm -f "$tmp/s.csv" "$tmp/p.csv"
+    # shellcheck disable=SC2086
+    if ! "$pat" score -m "$model" "$f" -o "$tmp/s.csv" 2>"$tmp/err" ||
+        ! grep -q 'detected from its content' "$tmp/err"; then
+        fail "score_$name" "$(tail -2 "$tmp/err")"
+        continue
+    fi
+    # shellcheck disable=SC2086
+    if "$pat" data build --input "$f" $recipe -o "$tmp/r.patd" -q 2>/dev/null &&
+        "$pat" predict -m "$model" -i "$tmp/r.patd" -o "$tmp/p.csv" 2>/dev/null; then :; fi
+    bad=$(awk -F, 'FNR == 1 { next }
+        FILENAME == ARGV[1] { n[$1]++; s[$1] += $NF; next }
+        { ids++; m = ($1 in n) ? s[$1] / n[$1] : ""
+          if ((m == "") != ($2 == "")) { print $1 ": score " $2 ", build+predict " m; next }
+          if (m != "" && (m - $2 > 1e-6 || $2 - m > 1e-6)) print $1 ": " $2 " vs " m }
+        END { if (!ids) print "no participant rows" }' \
+        "$([ -s "$tmp/p.csv" ] && echo "$tmp/p.csv" || echo /dev/null)" "$tmp/s.csv")
+    if [ -z "$bad" ]; then pass "score_$name"
+    else fail "score_$name" "$bad"
+    fi
+done <"$tmp/names"

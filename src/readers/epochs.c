@@ -8,8 +8,8 @@
 #include "util.h"
 
 int pat_epoch_agg_parse(const char *name) {
-    if (strcmp(name, "sum") == 0) return PAT_AGG_SUM;
-    if (strcmp(name, "mean") == 0) return PAT_AGG_MEAN;
+    if (strcmp(name, "sum") == 0) return PAT_EPOCH_SUM;
+    if (strcmp(name, "mean") == 0) return PAT_EPOCH_MEAN;
     return -1;
 }
 
@@ -28,10 +28,10 @@ static enum pat_status flush(struct pat_epochs *e, struct pat_err *err) {
     if (!e->active) return PAT_OK;
     e->active = 0;
     enum pat_minute_state st = PAT_MIN_VALID;
-    double v = e->agg == PAT_AGG_MEAN && e->valid ? e->sum / (double)e->valid : e->sum;
+    double v = e->agg == PAT_EPOCH_MEAN && e->valid ? e->sum / (double)e->valid : e->sum;
     size_t need = e->epoch_s > 0 && e->epoch_s < 60 ? (size_t)(60 / e->epoch_s) : 1;
     if (e->nonwear) st = PAT_MIN_NONWEAR;
-    else if (!e->valid || (e->agg == PAT_AGG_SUM && e->valid < need)) st = PAT_MIN_MISSING;
+    else if (!e->valid || (e->agg == PAT_EPOCH_SUM && e->valid < need)) st = PAT_MIN_MISSING;
     if (!(fabs(v) <= 3.4e38))
         return pat_fail(err, PAT_ERR_NUMERIC, "%s:%zu: value out of range", e->src, e->line);
     return pat_series_push(e->s, e->rules, e->minute, (float)v, st, e->src, e->line, err);
@@ -41,7 +41,7 @@ static enum pat_status flush(struct pat_epochs *e, struct pat_err *err) {
 static enum pat_status spread(struct pat_epochs *e, int64_t minute, double v,
                               enum pat_minute_state state, size_t line, struct pat_err *err) {
     int64_t k = e->epoch_s / 60;
-    float share = (float)(e->agg == PAT_AGG_SUM ? v / (double)k : v);
+    float share = (float)(e->agg == PAT_EPOCH_SUM ? v / (double)k : v);
     for (int64_t j = 0; j < k; j++) {
         enum pat_status st = pat_series_push(e->s, e->rules, minute + j, share, state, e->src,
                                              line, err);

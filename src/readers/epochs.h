@@ -15,7 +15,7 @@
 
 #include "data/series.h"
 
-enum pat_epoch_agg { PAT_AGG_SUM = 0, PAT_AGG_MEAN = 1 };
+enum pat_epoch_agg { PAT_EPOCH_SUM = 0, PAT_EPOCH_MEAN = 1 };
 
 struct pat_epochs {
     struct pat_series *s;

@@ -1,5 +1,5 @@
 /* input.c - paths to participant series through the readers of src/data/
- * (input.h). A new reader is one more format here. */
+ * and src/readers/ (input.h). A new reader is one more format here. */
 #include "score/input.h"
 
 #include <ctype.h>
@@ -10,8 +10,8 @@
 #include "data/files.h"
 #include "util.h"
 
-static const char *const format_names[] = {"auto", "depresjon", "csv", "long", "paxmin",
-                                           "paxraw"};
+static const char *const format_names[] = {"auto",   "depresjon", "csv",    "long",
+                                           "paxmin", "paxraw",    "readers"};
 #define NFORMATS (sizeof format_names / sizeof format_names[0])
 
 struct pat_input_params pat_input_default_params(void) {
@@ -19,6 +19,7 @@ struct pat_input_params pat_input_default_params(void) {
     memset(&p, 0, sizeof p);
     p.csv.layout = PAT_LAYOUT_AUTO;
     p.nhanes = pat_nhanes_default_params();
+    p.readers = pat_read_default_options();
     return p;
 }
 
@@ -26,10 +27,13 @@ const char *pat_input_format_name(enum pat_input_format f) {
     return (size_t)f < NFORMATS ? format_names[f] : "?";
 }
 
-int pat_input_format_parse(const char *name) {
+int pat_input_format_set(struct pat_input_params *p, const char *name) {
     for (size_t k = 0; k < NFORMATS; k++)
-        if (strcmp(name, format_names[k]) == 0) return (int)k;
-    return -1;
+        if (strcmp(name, format_names[k]) == 0) return (int)(p->format = (enum pat_input_format)k);
+    int f = pat_format_parse(name);
+    if (f < 0) return -1;
+    p->readers.format = (enum pat_format)f;
+    return (int)(p->format = PAT_INPUT_READERS);
 }
 
 /* 1 when s contains word, ignoring case. */
@@ -58,7 +62,7 @@ enum pat_input_format pat_input_detect(const char *path, const struct pat_input_
     size_t n = strlen(path);
     if (n > 4 && (strcmp(path + n - 4, ".xpt") == 0 || strcmp(path + n - 4, ".XPT") == 0))
         return contains_nocase(path, "paxraw") ? PAT_INPUT_PAXRAW : PAT_INPUT_PAXMIN;
-    return p->lng.id_col ? PAT_INPUT_LONG : PAT_INPUT_CSV;
+    return p->lng.id_col ? PAT_INPUT_LONG : PAT_INPUT_READERS;
 }
 
 enum pat_status pat_input_read(const char *path, const struct pat_input_params *p,
@@ -77,6 +81,11 @@ enum pat_status pat_input_read(const char *path, const struct pat_input_params *
     }
     case PAT_INPUT_PAXMIN: return pat_nhanes_read_paxmin(path, &p->nhanes, rules, fn, ctx, count, err);
     case PAT_INPUT_PAXRAW: return pat_nhanes_read_paxraw(path, &p->nhanes, rules, fn, ctx, count, err);
+    case PAT_INPUT_READERS: {
+        struct pat_read_options q = p->readers;
+        q.rules = *rules;
+        return pat_read_recording(path, &q, fn, ctx, count, err);
+    }
     default: {
         struct pat_csv_series_params q = p->csv;
         q.rules = *rules;

@@ -1,5 +1,5 @@
 /* input.h - the one place where pat score turns a path into participant
- * series: every reader of src/data/ (and later src/readers/) plugs in here.
+ * series: every reader of src/data/ and src/readers/ plugs in here.
  *
  *     struct pat_input_params ip = pat_input_default_params();
  *     pat_input_read("rec.csv", &ip, &rules, fn, ctx, &n, &err);
@@ -10,9 +10,13 @@
  *              series_csv.h; a folder stands for its *.csv files
  *   long       many participants in one CSV (columns named in ip.lng)
  *   paxmin     NHANES 2011-14 PAXMIN .XPT;  paxraw  NHANES 2003-06 PAXRAW .XPT
+ *   readers    the files devices and apps write (src/readers/: ActiLife CSV,
+ *              .agd, .AWD, Fitbit minute CSV, Apple Health export, any
+ *              timestamped CSV), ip.readers.format naming one or AUTO
  * auto: a folder with condition/ or control/ is depresjon, another folder
  * csv; *.xpt is paxraw when its name contains "paxraw", else paxmin; a
- * .csv file is long when ip.lng.id_col is set, else csv.
+ * file is long when ip.lng.id_col is set, else readers (the format judged
+ * from its content; a Depresjon-layout CSV reads as the csv format does).
  */
 #ifndef PAT_SCORE_INPUT_H
 #define PAT_SCORE_INPUT_H
@@ -23,6 +27,7 @@
 #include "data/series.h"
 #include "data/series_csv.h"
 #include "data/series_long.h"
+#include "readers/readers.h"
 
 enum pat_input_format {
     PAT_INPUT_AUTO = 0,
@@ -31,6 +36,7 @@ enum pat_input_format {
     PAT_INPUT_LONG,
     PAT_INPUT_PAXMIN,
     PAT_INPUT_PAXRAW,
+    PAT_INPUT_READERS,
 };
 
 struct pat_input_params {
@@ -38,12 +44,15 @@ struct pat_input_params {
     struct pat_csv_series_params csv;  /* layout and start (rules: from the caller) */
     struct pat_long_csv_params lng;    /* column names */
     struct pat_nhanes_params nhanes;
+    struct pat_read_options readers;   /* format, columns, dates (rules: from the caller) */
 };
 
 struct pat_input_params pat_input_default_params(void);
-/* "auto", "depresjon", "csv", "long", "paxmin", "paxraw"; parse: -1 if unknown. */
+/* "auto", "depresjon", "csv", "long", "paxmin", "paxraw", "readers". */
 const char *pat_input_format_name(enum pat_input_format f);
-int pat_input_format_parse(const char *name);
+/* Sets p->format from a name above or a reader's format name ("agd",
+ * "apple-health", ...: PAT_INPUT_READERS); -1 if unknown. */
+int pat_input_format_set(struct pat_input_params *p, const char *name);
 /* The format auto picks for path (never PAT_INPUT_AUTO). */
 enum pat_input_format pat_input_detect(const char *path, const struct pat_input_params *p);
 
