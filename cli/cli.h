@@ -118,5 +118,6 @@ int cmd_finetune(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif /* PAT_CLI_H */

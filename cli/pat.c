@@ -19,6 +19,7 @@ static const struct {
     {"finetune", cmd_finetune, "fine-tune on labelled sequences (full, probe, two-stage)"},
     {"eval", cmd_eval, "report ROC-AUC (with CI), PR-AUC, F1, MCC on labelled sequences"},
     {"data", cmd_data, "build, inspect and export datasets (Depresjon, CSV, NHANES)"},
+    {"serve", cmd_serve, "serve models over HTTP on this machine, with a browser page"},
 };
 #define NUM_COMMANDS (sizeof commands / sizeof commands[0])
 
