@@ -32,6 +32,8 @@ static void print_serve_help(void) {
           "      --host ADDR        numeric address to listen on (default 127.0.0.1)\n"
           "  -p, --port N           TCP port (default 8080; 0: any free port, logged)\n"
           "  -t, --threads N        model computations at once (default: the cores)\n"
+          "      --request-threads N  OpenMP threads per computation (default 1; 0: the\n"
+          "                         cores divided among the computations running)\n"
           "      --max-queue N      requests that may wait for one (default 64; more: 429)\n"
           "      --max-body BYTES   largest request body (default 33554432; more: 413);\n"
           "                         suffixes k, M, G (powers of 1024)\n"
@@ -69,7 +71,7 @@ static int parse_bytes(const char *cmd, const char *arg, size_t *out) {
 }
 
 enum { OPT_HOST = 256, OPT_MAX_QUEUE, OPT_MAX_BODY, OPT_MAX_ROW, OPT_MAX_CONN, OPT_TIMEOUT,
-       OPT_MAX_REQUEST, OPT_DRAIN };
+       OPT_MAX_REQUEST, OPT_DRAIN, OPT_REQUEST_THREADS };
 
 static int parse_option(int c, const char *cmd, struct serve_opts *o) {
     size_t v = 0;
@@ -82,6 +84,7 @@ static int parse_option(int c, const char *cmd, struct serve_opts *o) {
     case OPT_HOST: o->srv.host = optarg; break;
     case 'p': if ((rc = parse_count(cmd, "--port", optarg, 0, 65535, &v)) < 0) o->srv.port = (unsigned)v; break;
     case 't': rc = parse_count(cmd, "--threads", optarg, 1, 1024, &o->srv.threads); break;
+    case OPT_REQUEST_THREADS: if ((rc = parse_count(cmd, "--request-threads", optarg, 0, 1024, &v)) < 0) o->srv.request_threads = (int)v; break;
     case OPT_MAX_QUEUE: rc = parse_count(cmd, "--max-queue", optarg, 0, 100000, &o->srv.max_queue); break;
     case OPT_MAX_BODY: rc = parse_bytes(cmd, optarg, &o->srv.max_body); break;
     case OPT_MAX_ROW: rc = parse_count(cmd, "--max-row", optarg, 1, (size_t)1 << 26, &o->srv.max_row); break;
@@ -108,6 +111,7 @@ static int parse_serve_opts(int argc, char **argv, struct serve_opts *o) {
         {"timeout", required_argument, 0, OPT_TIMEOUT},
         {"max-request", required_argument, 0, OPT_MAX_REQUEST},
         {"drain", required_argument, 0, OPT_DRAIN},
+        {"request-threads", required_argument, 0, OPT_REQUEST_THREADS},
         {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
@@ -211,7 +215,7 @@ static int serve_until_signal(const char *cmd, struct serve_opts *o, struct load
 int cmd_serve(int argc, char **argv) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     struct serve_opts o = {.srv = {.host = "127.0.0.1", .port = 8080,
-                                   .threads = cores > 0 ? (size_t)cores : 1, .max_queue = 64,
+                                   .threads = cores > 0 ? (size_t)cores : 1, .max_queue = 64, .request_threads = 1,
                                    .max_body = (size_t)32 << 20, .max_row = 40320,
                                    .max_connections = 256, .timeout_s = 10,
                                    .max_request_s = 60, .log = stderr},

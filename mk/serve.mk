@@ -21,4 +21,4 @@ src/serve/page_html.c: src/serve/page.html tools/embed_file.sh
 
 .PHONY: bench-serve
 bench-serve: $(BUILD)/pat
-	/usr/bin/python3 bench/serve_load.py --build $(BUILD)
+	/usr/bin/python3 bench/serve_load.py --build $(BUILD) $(if $(SERVE_ARGS),--serve-args "$(SERVE_ARGS)")

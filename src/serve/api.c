@@ -21,15 +21,15 @@ double serve_now(void) {
 }
 
 int serve_state_init(struct serve_state *s, const struct serve_model *models, size_t n,
-                     size_t slots, size_t max_queue, size_t max_row) {
+                     size_t slots, size_t max_queue, size_t max_row, int request_threads) {
     memset(s, 0, sizeof *s);
     s->models = models;
     s->num_models = n;
     s->max_row = max_row;
-    s->omp_threads = 1;
+    s->cores = 1;
+    s->request_threads = request_threads;
 #ifdef PAT_OMP
-    int cores = omp_get_max_threads();
-    s->omp_threads = cores / (int)(slots ? slots : 1) > 1 ? cores / (int)slots : 1;
+    s->cores = omp_get_max_threads();
 #endif
     s->t_start = serve_now();
     if (!serve_gate_init(&s->gate, slots, max_queue)) return 0;
@@ -204,12 +204,17 @@ static unsigned status_code(enum pat_status st) {
     }
 }
 
-static enum pat_status compute(struct serve_state *s, enum action a, const struct pat_model *m,
-                               const struct serve_rows *x, float *out, struct pat_err *err) {
+/* The cores are split between the computations running when this one
+ * starts (results do not depend on the number of threads). */
+static enum pat_status compute(const struct serve_state *s, size_t running, enum action a,
+                               const struct pat_model *m, const struct serve_rows *x,
+                               float *out, struct pat_err *err) {
 #ifdef PAT_OMP
-    omp_set_num_threads(s->omp_threads); /* this thread's own setting */
+    size_t share = s->request_threads > 0 ? (size_t)s->request_threads
+                                          : (size_t)s->cores / (running ? running : 1);
+    omp_set_num_threads(share > 1 ? (int)share : 1); /* this thread's own setting */
 #else
-    (void)s;
+    (void)s, (void)running;
 #endif
     if (a == ACT_PREDICT) return pat_predict(m, x->v, x->rows, x->cols, out, err);
     if (a == ACT_EMBED) return pat_embed(m, x->v, x->rows, x->cols, out, err);
@@ -275,12 +280,13 @@ static void run_model(struct serve_state *s, const struct serve_request *q,
         return;
     }
     }
-    if (!serve_gate_enter(&s->gate)) {
+    size_t running = 0;
+    if (!serve_gate_enter(&s->gate, &running)) {
         st = PAT_ERR_USAGE;
         serve_error(r, 429, "too many requests: every worker is busy and the queue is full");
         r->retry_after = 1;
     } else {
-        st = compute(s, a, sm->model, &x, res, &err);
+        st = compute(s, running, a, sm->model, &x, res, &err);
         serve_gate_leave(&s->gate);
         if (st == PAT_OK) {
             write_results(q, sm->name, a, res, x.rows, width, r);

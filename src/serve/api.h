@@ -21,7 +21,8 @@ struct serve_state {
     const struct serve_model *models;
     size_t num_models;
     size_t max_row;  /* values per sequence (longer: 413) */
-    int omp_threads; /* OpenMP threads per computation */
+    int cores;           /* OpenMP threads shared by the computations running */
+    int request_threads; /* OpenMP threads per computation; 0: cores / running */
     double t_start;  /* serve_now() at start */
     struct serve_gate gate;
     struct serve_metrics metrics;
@@ -51,7 +52,7 @@ struct serve_response {
 /* slots: computations at once; max_queue: requests that may wait. 0 on
  * failure (out of resources). */
 int serve_state_init(struct serve_state *s, const struct serve_model *models, size_t n,
-                     size_t slots, size_t max_queue, size_t max_row);
+                     size_t slots, size_t max_queue, size_t max_row, int request_threads);
 void serve_state_destroy(struct serve_state *s);
 
 void serve_handle(struct serve_state *s, const struct serve_request *q,

@@ -18,7 +18,7 @@ void serve_gate_destroy(struct serve_gate *g) {
     pthread_mutex_destroy(&g->mu);
 }
 
-int serve_gate_enter(struct serve_gate *g) {
+int serve_gate_enter(struct serve_gate *g, size_t *running) {
     pthread_mutex_lock(&g->mu);
     if (g->running >= g->slots && g->waiting >= g->max_queue) {
         pthread_mutex_unlock(&g->mu);
@@ -27,7 +27,7 @@ int serve_gate_enter(struct serve_gate *g) {
     g->waiting++;
     while (g->running >= g->slots) pthread_cond_wait(&g->cv, &g->mu);
     g->waiting--;
-    g->running++;
+    *running = ++g->running;
     pthread_mutex_unlock(&g->mu);
     return 1;
 }

@@ -17,8 +17,9 @@ int serve_gate_init(struct serve_gate *g, size_t slots, size_t max_queue); /* 0 
 void serve_gate_destroy(struct serve_gate *g);
 
 /* Take a slot, waiting in the queue if needed: 1 when taken, 0 when the
- * queue is full (nothing taken). */
-int serve_gate_enter(struct serve_gate *g);
+ * queue is full (nothing taken). *running: the computations running once
+ * this one has started (itself included). */
+int serve_gate_enter(struct serve_gate *g, size_t *running);
 void serve_gate_leave(struct serve_gate *g);
 
 /* Snapshot of the counts (for /metrics). */

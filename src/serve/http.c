@@ -349,7 +349,8 @@ enum pat_status pat_serve_start(const struct pat_serve_opts *o, const struct ser
         free(s);
         return pat_fail(err, PAT_ERR_NOMEM, "cannot create a condition variable");
     }
-    if (!serve_state_init(&s->state, models, n, o->threads, o->max_queue, o->max_row)) {
+    if (!serve_state_init(&s->state, models, n, o->threads, o->max_queue, o->max_row,
+                          o->request_threads)) {
         pthread_cond_destroy(&s->idle);
         pthread_mutex_destroy(&s->mu);
         free(s);
