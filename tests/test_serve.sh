@@ -165,11 +165,14 @@ if [ "$code" = 200 ] && grep -q '^pat_requests_total{endpoint="predict",code="20
 else fail metrics "$code $(head -c 400 "$tmp/body")"; fi
 
 # SIGTERM while a long request is in flight: it is answered, then exit 0.
-for i in $(seq 200); do head -n 1 "$tmp/days.csv"; done > "$tmp/many.csv"
+for i in $(seq 400); do head -n 1 "$tmp/days.csv"; done > "$tmp/many.csv"
 "$pat" explain -q -m "$model" -i "$tmp/many.csv" -o "$tmp/many_cli.csv"
 post "/v1/models/demo/explain?format=csv" "$tmp/many.csv" > "$tmp/drain_code" &
 cpid=$!
-sleep 0.15
+for _ in $(seq 200); do  # until its computation is running
+    curl -s "http://127.0.0.1:$port/metrics" | grep -q '^pat_inflight_requests 1' && break
+    sleep 0.05
+done
 kill -TERM "$main_pid"
 wait "$cpid"
 wait "$main_pid"; rc=$?
