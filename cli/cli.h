@@ -64,6 +64,20 @@ enum pat_status cli_load_labels(const char *path, size_t expect_rows, const char
                                 struct matrix *out, struct pat_err *err);
 void matrix_free(struct matrix *m);
 
+/* Label files with a header as pat data export --labels writes them
+ * (id,start,label,...; cli/labels_file.c). cli_load_labels reads both
+ * kinds; this one also returns each row's participant id (ids may be
+ * NULL). allow_na: NA/empty labels become NaN instead of an error. */
+int cli_labels_have_header(const char *path);
+enum pat_status cli_load_labels_with_ids(const char *path, size_t expect_rows,
+                                         const char *x_path, int allow_na, struct matrix *y,
+                                         char ***ids, struct pat_err *err);
+/* Participant ids of a dataset's labelled rows of one split (split < 0:
+ * all), in the order cli_load_dataset_split copies them; n rows expected. */
+enum pat_status cli_dataset_row_ids(const char *path, int split, size_t n, char ***ids,
+                                    struct pat_err *err);
+void cli_ids_free(char **ids, size_t n);
+
 /* 1 when path names a pat dataset (.patd). */
 int cli_is_dataset(const char *path);
 /* Labelled rows of one split of a dataset (`split` < 0: every labelled
@@ -107,6 +121,14 @@ enum pat_status eval_metrics_compute(struct eval_metrics *e, const float *prob,
 void eval_metrics_print(FILE *f, const struct eval_metrics *e);
 void eval_metrics_json(struct pat_jw *w, const struct eval_metrics *e);
 
+/* pat finetune: store the input recipe (score/recipe.h) in m: windows from
+ * the dataset data's provenance or recipe_file (NULL both: none), and a
+ * Youden threshold on x[1]/y[1] (validation) or x[0]/y[0] (training)
+ * participants. */
+enum pat_status finetune_recipe(struct pat_model *m, const char *data, const char *recipe_file,
+                                const struct matrix *x, const struct matrix *y,
+                                struct pat_err *err);
+
 /* Subcommands: argc/argv start at the subcommand name. */
 int cmd_info(int argc, char **argv);
 int cmd_init(int argc, char **argv);
@@ -118,6 +140,7 @@ int cmd_finetune(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 #endif /* PAT_CLI_H */

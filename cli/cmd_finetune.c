@@ -12,7 +12,7 @@
 #include "train/finetune.h"
 
 struct ft_opts {
-    const char *model, *output, *recipe, *results, *curves, *resume, *data;
+    const char *model, *output, *recipe, *results, *curves, *resume, *data, *input_recipe;
     const char *train, *train_labels, *val, *val_labels, *test, *test_labels;
     struct pat_train_params p;
     int threads, quiet;
@@ -38,11 +38,17 @@ static void print_finetune_help(void) {
           "                            training-split scaler is stored in the model, and\n"
           "                            its transform (--log1p) as pat.input_transform, so\n"
           "                            the model takes raw minutes (docs/cli.md)\n"
+          "      --input-recipe FILE   CSV rows: the input recipe that made them (pat.recipe.*\n"
+          "                            keys, docs/formats.md); with --data the recipe comes\n"
+          "                            from the dataset's provenance. Either way the model\n"
+          "                            stores it with a Youden threshold chosen on the\n"
+          "                            validation participants, for pat score\n"
           "      --results FILE        results JSON (configuration, history, metrics)\n"
           "      --curves FILE         SVG of training loss and validation AUC per epoch\n"
           "      --checkpoint FILE     checkpoint written after every epoch\n"
-          "      --resume FILE         continue from a checkpoint (same options and data)\n"
-          "Recipe (then any option below overrides it):\n"
+          "      --resume FILE         continue from a checkpoint (same options and data)\n",
+          stdout);
+    fputs("Recipe (then any option below overrides it):\n"
           "      --recipe NAME         paper (default): Keras Adam, lr 1e-5 (S/M) or 1e-6 (L),\n"
           "                            batch 64, class weights {0: n1/n, 1: n0/n}, file order,\n"
           "                            early stopping on validation Keras AUC, patience 250,\n"
@@ -94,8 +100,8 @@ static int parse_finetune(int argc, char **argv, struct ft_opts *o) {
         {"results", 1, 0, 'J'}, {"curves", 1, 0, 'C'}, {"resume", 1, 0, 'U'},
         {"train", 1, 0, 'a'}, {"train-labels", 1, 0, 'b'}, {"val", 1, 0, 'c'},
         {"val-labels", 1, 0, 'd'}, {"test", 1, 0, 'e'}, {"test-labels", 1, 0, 'f'},
-        {"data", 1, 0, 'D'}};
-    size_t n = 16;
+        {"data", 1, 0, 'D'}, {"input-recipe", 1, 0, 'I'}};
+    size_t n = 17;
     for (size_t i = 0; i < NUM_OVERRIDES; i++)
         lo[n++] = (struct option){override_names[i], 1, 0, O_BASE + (int)i};
     lo[n] = (struct option){0, 0, 0, 0};
@@ -103,7 +109,7 @@ static int parse_finetune(int argc, char **argv, struct ft_opts *o) {
                             ['d'] = &o->val_labels, ['e'] = &o->test, ['f'] = &o->test_labels,
                             ['m'] = &o->model, ['o'] = &o->output, ['R'] = &o->recipe,
                             ['J'] = &o->results, ['C'] = &o->curves, ['U'] = &o->resume,
-                            ['D'] = &o->data};
+                            ['D'] = &o->data, ['I'] = &o->input_recipe};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:o:t:qh", lo, NULL)) != -1) {
@@ -517,6 +523,7 @@ static enum pat_status run_finetune(struct ft_opts *o, struct ft_outcome *out, s
     if (st == PAT_OK) st = score_set(m, &d.x[1], &d.y[1], o->p.seed, &out->val, err);
     out->has_test = d.x[2].rows > 0;
     if (st == PAT_OK && out->has_test) st = score_set(m, &d.x[2], &d.y[2], o->p.seed, &out->test, err);
+    if (st == PAT_OK) st = finetune_recipe(m, o->data, o->input_recipe, d.x, d.y, err);
     if (st == PAT_OK) st = save_model(o, m, out, err);
     if (st == PAT_OK && o->results) st = write_results(o, m, out, err);
     if (st == PAT_OK && o->curves) st = write_curves(o->curves, &out->res, err);

@@ -37,7 +37,10 @@ static void print_infer_help(enum infer_kind kind) {
     fputs("\nOptions:\n"
           "  -m, --model FILE     weights: .safetensors, or a Keras .h5 (imported on the fly)\n"
           "  -i, --input FILE     input CSV, '-' for standard input, or a dataset (.patd,\n"
-          "                       every row in order, as stored) (required)\n"
+          "                       every row in order, as stored) (required). A CSV gives\n"
+          "                       one output row per input row; a dataset's output has a\n"
+          "                       header and starts each row with the participant id and\n"
+          "                       the window start (id,start,...)\n"
           "  -o, --output FILE    output CSV (default: standard output); written to a\n"
           "                       temporary file and renamed, never left half-written\n"
           "  -b, --batch N        rows encoded per call (default 16)\n"
@@ -91,10 +94,36 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Run the model over `rows` buffered sequences and write their results. */
+/* Rows come from a CSV file (streamed) or a dataset (memory-mapped). */
+struct row_source {
+    struct pat_csv_reader *csv;
+    struct pat_dataset *ds;
+    size_t next; /* dataset row */
+};
+
+/* A dataset's rows are named: "id,start," before each result row. */
+static void write_row_name(struct output *out, const struct row_source *in, size_t row) {
+    char t[PAT_TIME_LEN];
+    pat_time_format(pat_dataset_start(in->ds, row), t);
+    fprintf(out->f, "%s,%s,", pat_dataset_id(in->ds, row), t);
+}
+
+/* The header of a dataset's results: id,start and one name per value. */
+static void write_header(struct output *out, enum infer_kind kind, size_t width) {
+    fputs("id,start", out->f);
+    for (size_t j = 0; j < width; j++) {
+        if (kind == INFER_PREDICT) fputs(",probability", out->f);
+        else fprintf(out->f, ",%s%zu", kind == INFER_EMBED ? "embedding_" : "patch_", j + 1);
+    }
+    fputc('\n', out->f);
+}
+
+/* Run the model over `rows` buffered sequences and write their results;
+ * first: the source row of the first of them. */
 static enum pat_status flush_rows(const struct infer_opts *o, const struct pat_model *m,
                                   const float *x, size_t rows, size_t T, float *res,
-                                  size_t width, struct output *out, struct pat_err *err) {
+                                  size_t width, const struct row_source *in, size_t first,
+                                  struct output *out, struct pat_err *err) {
     enum pat_status st;
     if (o->kind == INFER_EMBED)
         st = pat_embed(m, x, rows, T, res, err);
@@ -102,7 +131,10 @@ static enum pat_status flush_rows(const struct infer_opts *o, const struct pat_m
         st = pat_predict(m, x, rows, T, res, err);
     else
         st = pat_explain(m, x, rows, T, res, err);
-    for (size_t r = 0; st == PAT_OK && r < rows; r++) output_row(out, res + r * width, width);
+    for (size_t r = 0; st == PAT_OK && r < rows; r++) {
+        if (in->ds) write_row_name(out, in, first + r);
+        output_row(out, res + r * width, width);
+    }
     return st;
 }
 
@@ -132,13 +164,6 @@ static enum pat_status alloc_buffers(struct infer_buffers *b, const struct infer
     }
     return PAT_OK;
 }
-
-/* Rows come from a CSV file (streamed) or a dataset (memory-mapped). */
-struct row_source {
-    struct pat_csv_reader *csv;
-    struct pat_dataset *ds;
-    size_t next; /* dataset row */
-};
 
 static enum pat_status source_open(struct row_source *s, const char *path,
                                    struct pat_err *err) {
@@ -177,9 +202,10 @@ static enum pat_status stream_rows(const struct infer_opts *o, const struct pat_
         st = source_next(in, &row, &cols, err);
         if (st != PAT_OK || !row) break;
         if (!b.x && (st = alloc_buffers(&b, o, m, cols, err)) != PAT_OK) break;
+        if (*total == 0 && pending == 0 && in->ds) write_header(out, o->kind, b.width);
         memcpy(b.x + pending * b.T, row, cols * sizeof *row);
         if (++pending < o->batch) continue;
-        st = flush_rows(o, m, b.x, pending, b.T, b.res, b.width, out, err);
+        st = flush_rows(o, m, b.x, pending, b.T, b.res, b.width, in, *total, out, err);
         if (st != PAT_OK) break;
         *total += pending;
         pending = 0;
@@ -189,7 +215,8 @@ static enum pat_status stream_rows(const struct infer_opts *o, const struct pat_
             last = t;
         }
     }
-    if (st == PAT_OK && pending) st = flush_rows(o, m, b.x, pending, b.T, b.res, b.width, out, err);
+    if (st == PAT_OK && pending)
+        st = flush_rows(o, m, b.x, pending, b.T, b.res, b.width, in, *total, out, err);
     if (st == PAT_OK) *total += pending;
     free(b.x);
     free(b.res);

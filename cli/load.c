@@ -40,6 +40,8 @@ enum pat_status cli_load_matrix(const char *path, struct matrix *out, struct pat
 
 enum pat_status cli_load_labels(const char *path, size_t expect_rows, const char *x_path,
                                 struct matrix *out, struct pat_err *err) {
+    if (cli_labels_have_header(path)) /* pat data export --labels */
+        return cli_load_labels_with_ids(path, expect_rows, x_path, 0, out, NULL, err);
     enum pat_status st = cli_load_matrix(path, out, err);
     if (st != PAT_OK) return st;
     if (out->cols != 1) {

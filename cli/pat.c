@@ -18,6 +18,7 @@ static const struct {
     {"pretrain", cmd_pretrain, "pretrain an encoder as a masked autoencoder (pat-spec §3)"},
     {"finetune", cmd_finetune, "fine-tune on labelled sequences (full, probe, two-stage)"},
     {"eval", cmd_eval, "report ROC-AUC (with CI), PR-AUC, F1, MCC on labelled sequences"},
+    {"score", cmd_score, "score people from raw recordings with a model's input recipe"},
     {"data", cmd_data, "build, inspect and export datasets (Depresjon, CSV, NHANES)"},
     {"serve", cmd_serve, "serve models over HTTP on this machine, with a browser page"},
 };

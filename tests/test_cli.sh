@@ -130,5 +130,9 @@ expect finetune_dataset_scaler 0 "scaler         per-minute, 144 minutes" -- "$p
 expect eval_dataset 0 "ROC-AUC" -- "$pat" eval -m "$tmp/ftd.safetensors" -i "$tmp/d.patd" --split val
 "$pat" embed -q -m "$tmp/ftd.safetensors" -i "$tmp/d.patd" -o "$tmp/ed.csv"
 rows=$("$pat" data info "$tmp/d.patd" | awk '/^rows/ { print $2 }')
-if [ -n "$rows" ] && [ "$(wc -l <"$tmp/ed.csv")" -eq "$rows" ]; then pass embed_dataset_rows
-else fail embed_dataset_rows "expected $rows rows, got $(wc -l <"$tmp/ed.csv")"; fi
+# a header, then id,start and the 96 values per row
+if [ -n "$rows" ] && [ "$(wc -l <"$tmp/ed.csv")" -eq $((rows + 1)) ] &&
+    head -1 "$tmp/ed.csv" | grep -q '^id,start,embedding_1,' &&
+    [ "$(tail -1 "$tmp/ed.csv" | awk -F, '{ print NF }')" -eq 98 ]
+then pass embed_dataset_rows
+else fail embed_dataset_rows "expected a header and $rows rows, got $(wc -l <"$tmp/ed.csv")"; fi

@@ -31,8 +31,11 @@ else fail finetune_records_log1p "$(tail -3 "$tmp/err")"; fi
 
 # The same days: raw CSV, raw dataset, log1p dataset -> identical probabilities.
 "$pat" predict -q -m "$tmp/ft.safetensors" -i "$tmp/raw.csv" -o "$tmp/p_csv.csv" 2>"$tmp/err"
-"$pat" predict -q -m "$tmp/ft.safetensors" -i "$tmp/raw.patd" -o "$tmp/p_raw.csv" 2>>"$tmp/err"
-"$pat" predict -q -m "$tmp/ft.safetensors" -i "$tmp/log.patd" -o "$tmp/p_log.csv" 2>>"$tmp/err"
+# (a dataset's output has a header and id,start columns: keep the probability)
+"$pat" predict -q -m "$tmp/ft.safetensors" -i "$tmp/raw.patd" 2>>"$tmp/err" |
+    tail -n +2 | cut -d, -f3 >"$tmp/p_raw.csv"
+"$pat" predict -q -m "$tmp/ft.safetensors" -i "$tmp/log.patd" 2>>"$tmp/err" |
+    tail -n +2 | cut -d, -f3 >"$tmp/p_log.csv"
 n=$(wc -l <"$tmp/p_csv.csv" 2>/dev/null || echo 0)
 if [ "$n" -gt 10 ] && cmp -s "$tmp/p_csv.csv" "$tmp/p_raw.csv" && cmp -s "$tmp/p_csv.csv" "$tmp/p_log.csv"
 then pass predict_raw_equals_transformed

@@ -167,6 +167,7 @@ static enum pat_status on_window(void *ctx, const struct pat_series *s, const st
     if (st == PAT_OK && !b->cur_started) st = start_participant(b, s->id, err);
     if (st == PAT_OK && b->w)
         st = pat_dsw_row(b->w, b->x, b->cur_label, w->start, w->valid, b->cov, err);
+    if (st == PAT_OK && b->p.on_row) st = b->p.on_row(b->p.row_user, s, w, b->x, err);
     if (st != PAT_OK) return st;
     struct pat_participant_report *e = &b->rep.p[b->cur];
     e->windows++;

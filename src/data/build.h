@@ -25,6 +25,13 @@
 /* Progress: stage name, items done, total (0 if unknown). */
 typedef void (*pat_progress_fn)(void *user, const char *stage, size_t done, size_t total);
 
+/* Every accepted window after its transform, as it would be written to the
+ * dataset: participant s, window w (start, valid minutes), x (length
+ * values). Lets pat score run the pipeline without a dataset file. */
+typedef enum pat_status (*pat_build_row_fn)(void *user, const struct pat_series *s,
+                                            const struct pat_window *w, const float *x,
+                                            struct pat_err *err);
+
 struct pat_build_params {
     struct pat_series_rules rules;
     struct pat_week_params weeks;
@@ -37,6 +44,8 @@ struct pat_build_params {
     enum pat_scaler_mode scaler; /* default PAT_SCALER_TRAIN */
     pat_progress_fn progress;
     void *progress_user;
+    pat_build_row_fn on_row; /* optional; NULL: none */
+    void *row_user;
 };
 
 struct pat_build_params pat_build_default_params(void);

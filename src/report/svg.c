@@ -52,7 +52,7 @@ static size_t utf8_len(const unsigned char *s) {
 
 /* Text content or attribute value, XML-escaped; bytes XML 1.0 cannot hold
  * (controls other than tab/newline, invalid UTF-8) become '?'. */
-static void put_text(FILE *f, const char *text) {
+void pat_svg_put_text(FILE *f, const char *text) {
     const unsigned char *s = (const unsigned char *)(text ? text : "");
     while (*s) {
         size_t n = utf8_len(s);
@@ -122,7 +122,7 @@ static double map_y(const struct chart *ch, double y) {
 }
 
 /* Tick label for v on an axis of the given step. */
-static void tick_label(char *buf, size_t size, double v, double step) {
+void pat_svg_tick_label(char *buf, size_t size, double v, double step) {
     if (fabs(v) < step * 1e-9) v = 0;
     int dec = (int)-floor(log10(step) + 1e-9);
     if (step >= 1e-6 && fabs(v) < 1e7) snprintf(buf, size, "%.*f", dec > 0 ? dec : 0, v);
@@ -151,13 +151,13 @@ static void draw_ticks(FILE *f, const struct chart *ch) {
     fputs("</g>\n<g fill=\"#333333\" text-anchor=\"middle\">\n", f);
     for (size_t i = 0, n = tick_count(&ch->ax); i < n; i++) {
         double v = ch->ax.lo + (double)i * ch->ax.step;
-        tick_label(buf, sizeof buf, v, ch->ax.step);
+        pat_svg_tick_label(buf, sizeof buf, v, ch->ax.step);
         fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">%s</text>\n", map_x(ch, v), bottom + 18, buf);
     }
     fputs("</g>\n<g fill=\"#333333\" text-anchor=\"end\">\n", f);
     for (size_t i = 0, n = tick_count(&ch->ay); i < n; i++) {
         double v = ch->ay.lo + (double)i * ch->ay.step;
-        tick_label(buf, sizeof buf, v, ch->ay.step);
+        pat_svg_tick_label(buf, sizeof buf, v, ch->ay.step);
         fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">%s</text>\n", ch->left - 8, map_y(ch, v) + 4,
                 buf);
     }
@@ -169,16 +169,16 @@ static void draw_frame(FILE *f, const struct chart *ch) {
     double bottom = ch->top + ch->ph;
     fprintf(f, "<text x=\"%.2f\" y=\"26\" text-anchor=\"middle\" font-size=\"16\" "
                "font-weight=\"bold\">", ch->w / 2);
-    put_text(f, ch->title);
+    pat_svg_put_text(f, ch->title);
     fputs("</text>\n", f);
     fprintf(f, "<path d=\"M%.2f %.2f V%.2f H%.2f\" fill=\"none\" stroke=\"#000000\" "
                "stroke-width=\"1\"/>\n", ch->left, ch->top, bottom, ch->left + ch->pw);
     fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">", ch->left + ch->pw / 2,
             bottom + 40);
-    put_text(f, ch->xlabel);
+    pat_svg_put_text(f, ch->xlabel);
     fprintf(f, "</text>\n<text transform=\"translate(20 %.2f) rotate(-90)\" "
                "text-anchor=\"middle\">", ch->top + ch->ph / 2);
-    put_text(f, ch->ylabel);
+    pat_svg_put_text(f, ch->ylabel);
     fputs("</text>\n", f);
 }
 
@@ -226,7 +226,7 @@ static void legend_row(FILE *f, double x, double y, const char *stroke_attrs, si
     if (stroke_attrs) fputs(stroke_attrs, f);
     else put_stroke(f, k);
     fprintf(f, "/>\n<text x=\"%.2f\" y=\"%.2f\">", x + 30, y);
-    if (name) put_text(f, name);
+    if (name) pat_svg_put_text(f, name);
     else fprintf(f, "series %zu", k + 1);
     fputs("</text>\n", f);
 }
@@ -264,7 +264,7 @@ static void render(FILE *f, const struct chart *ch) {
                "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"DejaVu Sans, "
                "Arial, Helvetica, sans-serif\" font-size=\"12\">\n<title>",
             ch->w, ch->h, ch->w, ch->h);
-    put_text(f, ch->title);
+    pat_svg_put_text(f, ch->title);
     fprintf(f, "</title>\n<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" "
                "fill=\"#ffffff\"/>\n", ch->w, ch->h);
     draw_ticks(f, ch);

@@ -19,6 +19,7 @@
 #define PAT_REPORT_SVG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "pat.h"
 
@@ -43,5 +44,40 @@ enum pat_status pat_svg_lines(const char *path, const char *title, const char *x
  * n == 0, PAT_ERR_NUMERIC for a NaN score, PAT_ERR_IO, PAT_ERR_NOMEM. */
 enum pat_status pat_svg_roc(const char *path, const char *title, const float *score,
                             const float *label, size_t n, struct pat_err *err);
+
+/* Helpers shared by the chart files: text content or an attribute value,
+ * XML-escaped (invalid UTF-8 and control bytes become '?'); a tick label
+ * for v on an axis of the given step. */
+void pat_svg_put_text(FILE *f, const char *text);
+void pat_svg_tick_label(char *buf, size_t size, double v, double step);
+
+/* An explanation chart of one participant (svg_explain.c): the activity of
+ * its scored windows in one panel (own axis and unit), the attention each
+ * patch receives in another (1 = uniform), each window's probability with
+ * the threshold in a third, on a shared clock-time axis with dates and
+ * weekdays; the participant's probability and the threshold printed as
+ * numbers under a title that fits. */
+struct pat_svg_explain {
+    const char *title;        /* e.g. the participant id */
+    const char *note;         /* a line under the numbers (model, caution) */
+    size_t nwin, T, N;        /* windows, minutes per window, patches per window */
+    const long long *start;   /* nwin wall-clock minutes (since 1970-01-01) */
+    const float *activity;    /* nwin * T values */
+    const float *attention;   /* nwin * N, each window's sums to 1 */
+    const float *prob;        /* nwin window probabilities */
+    double probability;       /* the participant's score (NaN: none) */
+    double threshold;         /* NaN: none */
+    const char *unit;         /* activity unit, e.g. "counts/min" */
+};
+enum pat_status pat_svg_explain(const char *path, const struct pat_svg_explain *e,
+                                struct pat_err *err);
+
+/* Training curves (svg_curves.c): losses in one panel, validation AUC in
+ * another below it on the same epoch axis; the best epoch marked in both;
+ * a stage boundary drawn only when stage2_first > 0 (the first epoch of
+ * stage 2, counted over both stages). */
+enum pat_status pat_svg_curves(const char *path, const char *title, const double *train_loss,
+                               const double *val_loss, const double *val_auc, size_t n,
+                               size_t best_epoch, size_t stage2_first, struct pat_err *err);
 
 #endif /* PAT_REPORT_SVG_H */
