@@ -11,7 +11,9 @@
 #endif
 
 #include "report/json.h"
+#include "score/recipe.h"
 #include "serve/body.h"
+#include "serve/score.h"
 #include "util.h"
 
 double serve_now(void) {
@@ -132,6 +134,27 @@ static void get_metrics(struct serve_state *s, struct serve_response *r) {
         serve_error(r, 503, "out of memory");
 }
 
+static enum pat_status recipe_kv(void *ctx, const char *key, const char *value,
+                                 struct pat_err *err) {
+    (void)err;
+    pat_jw_key_string(ctx, key + strlen(PAT_RECIPE_PREFIX), value);
+    return PAT_OK;
+}
+
+/* "recipe": the model's input recipe (pat.recipe.*), or null. */
+static void recipe_json(struct pat_jw *w, const struct pat_model *m) {
+    struct pat_recipe rc;
+    int found = 0;
+    pat_jw_key(w, "recipe");
+    if (pat_recipe_from_model(m, &rc, &found, NULL) != PAT_OK || !found) {
+        pat_jw_null(w);
+        return;
+    }
+    pat_jw_object_begin(w);
+    pat_recipe_each(&rc, recipe_kv, w, NULL);
+    pat_jw_object_end(w);
+}
+
 static void model_json(struct pat_jw *w, const struct serve_model *sm) {
     const struct pat_config *c = pat_model_config(sm->model);
     pat_jw_object_begin(w);
@@ -150,7 +173,9 @@ static void model_json(struct pat_jw *w, const struct serve_model *sm) {
     if (pat_model_has_head(sm->model)) pat_jw_string(w, "predict");
     pat_jw_string(w, "embed");
     pat_jw_string(w, "explain");
+    if (serve_score_ready(sm->model)) pat_jw_string(w, "score");
     pat_jw_array_end(w);
+    recipe_json(w, sm->model);
     pat_jw_object_end(w);
 }
 
@@ -182,9 +207,9 @@ static void get_models(const struct serve_state *s, struct serve_response *r) {
 
 /* ---- model calls ----------------------------------------------------- */
 
-enum action { ACT_PREDICT, ACT_EMBED, ACT_EXPLAIN };
+enum action { ACT_PREDICT, ACT_EMBED, ACT_EXPLAIN, ACT_SCORE };
 
-static const char *const action_names[] = {"predict", "embed", "explain"};
+static const char *const action_names[] = {"predict", "embed", "explain", "score"};
 static const char *const result_keys[] = {"predictions", "embeddings", "explanations"};
 
 static size_t result_width(enum action a, const struct pat_model *m, size_t T) {
@@ -204,11 +229,10 @@ static unsigned status_code(enum pat_status st) {
     }
 }
 
-/* The cores are split between the computations running when this one
- * starts (results do not depend on the number of threads). */
-static enum pat_status compute(const struct serve_state *s, size_t running, enum action a,
-                               const struct pat_model *m, const struct serve_rows *x,
-                               float *out, struct pat_err *err) {
+/* OpenMP threads of this computation: --request-threads, or the cores
+ * split between the computations running when it starts (results do not
+ * depend on the number of threads). */
+static void set_threads(const struct serve_state *s, size_t running) {
 #ifdef PAT_OMP
     size_t share = s->request_threads > 0 ? (size_t)s->request_threads
                                           : (size_t)s->cores / (running ? running : 1);
@@ -216,6 +240,12 @@ static enum pat_status compute(const struct serve_state *s, size_t running, enum
 #else
     (void)s, (void)running;
 #endif
+}
+
+static enum pat_status compute(const struct serve_state *s, size_t running, enum action a,
+                               const struct pat_model *m, const struct serve_rows *x,
+                               float *out, struct pat_err *err) {
+    set_threads(s, running);
     if (a == ACT_PREDICT) return pat_predict(m, x->v, x->rows, x->cols, out, err);
     if (a == ACT_EMBED) return pat_embed(m, x->v, x->rows, x->cols, out, err);
     return pat_explain(m, x->v, x->rows, x->cols, out, err);
@@ -305,9 +335,39 @@ enum serve_endpoint serve_endpoint_of(const char *path) {
     if (strcmp(path, "/metrics") == 0) return EP_METRICS;
     if (strcmp(path, "/v1/models") == 0) return EP_MODELS;
     const char *slash = strncmp(path, "/v1/models/", 11) == 0 ? strchr(path + 11, '/') : NULL;
-    for (int i = 0; slash && i < 3; i++)
+    for (int i = 0; slash && i < 4; i++)
         if (strcmp(slash + 1, action_names[i]) == 0) return (enum serve_endpoint)(EP_PREDICT + i);
     return EP_OTHER;
+}
+
+/* A recording in the body -> pat score's rows or chart (serve/score.h). */
+static void run_score(struct serve_state *s, const struct serve_request *q,
+                      const struct serve_model *sm, struct serve_response *r) {
+    struct serve_score_query sq = {sm->name, sm->path, q->file_name, q->input, q->participant,
+                                   SCORE_JSON};
+    const char *type = "application/json";
+    if (q->chart && strcasecmp(q->chart, "svg") == 0) sq.output = SCORE_SVG, type = "image/svg+xml";
+    else if (wants_csv(q)) sq.output = SCORE_CSV, type = "text/csv";
+    struct pat_err err = {0};
+    size_t running = 0;
+    if (!serve_gate_enter(&s->gate, &running)) {
+        serve_error(r, 429, "too many requests: every worker is busy and the queue is full");
+        r->retry_after = 1;
+        return;
+    }
+    set_threads(s, running);
+    char *out = NULL;
+    size_t len = 0;
+    enum pat_status st = serve_score(sm->model, &sq, q->body, q->body_len, &out, &len, &err);
+    serve_gate_leave(&s->gate);
+    if (st != PAT_OK) {
+        serve_error(r, st == PAT_ERR_IO ? 500 : status_code(st), err.msg);
+        return;
+    }
+    r->code = 200;
+    r->content_type = type;
+    r->body = out;
+    r->len = len;
 }
 
 /* /v1/models/NAME/ACTION */
@@ -316,7 +376,7 @@ static void route_model(struct serve_state *s, const struct serve_request *q, co
     const char *slash = strchr(rest, '/');
     if (!slash) {
         serve_error(r, 404, "no such endpoint: use /v1/models/NAME/predict, "
-                                           "/embed or /explain");
+                                           "/embed, /explain or /score");
         return;
     }
     size_t len = (size_t)(slash - rest);
@@ -325,12 +385,12 @@ static void route_model(struct serve_state *s, const struct serve_request *q, co
         if (strlen(s->models[i].name) == len && memcmp(s->models[i].name, rest, len) == 0)
             sm = &s->models[i];
     int act = -1;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (strcmp(slash + 1, action_names[i]) == 0) act = i;
     r->ep = act < 0 ? EP_OTHER : (enum serve_endpoint)(EP_PREDICT + act);
     if (act < 0) {
         serve_error(r, 404, "no such endpoint: use /v1/models/NAME/predict, "
-                                            "/embed or /explain");
+                                            "/embed, /explain or /score");
         return;
     }
     if (!sm) {
@@ -349,7 +409,8 @@ static void route_model(struct serve_state *s, const struct serve_request *q, co
         return;
     }
     }
-    run_model(s, q, sm, (enum action)act, r);
+    if (act == ACT_SCORE) run_score(s, q, sm, r);
+    else run_model(s, q, sm, (enum action)act, r);
 }
 
 /* A GET-only resource: 405 for other methods (HEAD is answered as GET). */

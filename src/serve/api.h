@@ -33,6 +33,10 @@ struct serve_request {
     const char *content_type;   /* NULL when absent */
     const char *accept;         /* NULL when absent */
     const char *format;         /* ?format=csv|json, NULL when absent */
+    const char *chart;          /* /score: ?chart=svg */
+    const char *file_name;      /* /score: ?name= the recording's file name */
+    const char *input;          /* /score: ?input= its format (pat score --format) */
+    const char *participant;    /* /score: ?participant= whose chart */
     const char *body;
     size_t body_len;
 };

@@ -203,6 +203,10 @@ static enum MHD_Result handle_complete(struct pat_server *s, struct MHD_Connecti
         .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
         .accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
         .format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format"),
+        .chart = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "chart"),
+        .file_name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name"),
+        .input = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "input"),
+        .participant = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "participant"),
         .body = r->body ? r->body : "",
         .body_len = r->len,
     };
