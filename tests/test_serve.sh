@@ -67,6 +67,8 @@ awk -F, '{ printf "%s[%s]", (NR > 1 ? ", " : "{\"sequences\": ["), $0 } END { pr
 awk 'BEGIN { srand(9); for (r = 0; r < 2; r++) { for (t = 0; t < 10080; t++)
     printf "%s%.2f", (t ? "," : ""), rand() * 3; print "" } }' > "$tmp/week.csv"
 
+mkdir "$tmp/srvtmp"
+TMPDIR="$tmp/srvtmp"; export TMPDIR  # where /score keeps uploads while it reads them
 start main -m "demo=$model" -m "s=$tmp/s.safetensors" -m "enc=$tmp/enc.safetensors" --timeout 2
 main_pid=$pid main_port=$port
 
@@ -95,6 +97,40 @@ same_numbers embed_days "$model" embed "$tmp/days.csv" /v1/models/demo/embed "$t
 same_numbers explain_days "$model" explain "$tmp/days.csv" /v1/models/demo/explain "$tmp/days.json"
 same_numbers predict_week "$tmp/s.safetensors" predict "$tmp/week.csv" /v1/models/s/predict
 same_numbers embed_week_encoder "$tmp/enc.safetensors" embed "$tmp/week.csv" /v1/models/enc/embed
+
+# /score: a recording (pat data synth) -> pat score's rows and chart.
+"$pat" data synth --kind depresjon -o "$tmp/synth" --n 2 --prevalence 0.5 --days 8 --seed 7 >/dev/null 2>&1
+rec="$tmp/synth/condition/condition_1.csv"
+"$pat" score -q -m "$model" -o "$tmp/score_cli.csv" --windows "$tmp/windows_cli.csv" \
+    --chart "$tmp/charts" "$rec"
+code=$(post "/v1/models/demo/score?name=condition_1.csv&format=csv" "$rec")
+if [ "$code" = 200 ] && cmp -s "$tmp/body" "$tmp/score_cli.csv"; then pass score_csv_equals_cli
+else fail score_csv_equals_cli "HTTP $code: $(head -c 300 "$tmp/body")"; fi
+code=$(post "/v1/models/demo/score?name=condition_1.csv" "$rec")
+if [ "$code" = 200 ] && command -v python3 >/dev/null && python3 -c '
+import csv, json, sys
+d = json.load(open(sys.argv[1]))
+p = d["participants"][0]
+row = next(csv.DictReader(open(sys.argv[2])))
+assert p["id"] == row["id"] and p["probability"] == float(row["probability"]), (p, row)
+assert p["decision"] == int(row["decision"]) and p["windows"] == int(row["windows"])
+win = list(csv.DictReader(open(sys.argv[3])))
+got = [(w["start"], w["probability"]) for w in p["window_rows"]]
+assert got == [(w["start"], float(w["probability"])) for w in win], got
+' "$tmp/body" "$tmp/score_cli.csv" "$tmp/windows_cli.csv"; then pass score_json_equals_cli
+else fail score_json_equals_cli "HTTP $code: $(head -c 300 "$tmp/body")"; fi
+code=$(post "/v1/models/demo/score?name=condition_1.csv&chart=svg" "$rec")
+if [ "$code" = 200 ] && cmp -s "$tmp/body" "$tmp/charts/condition_1.svg"; then pass score_chart_equals_cli
+else fail score_chart_equals_cli "HTTP $code: $(head -c 300 "$tmp/body")"; fi
+printf 'timestamp,date,activity\n2004-08-23 15:00:00,2004-08-23,x\n' > "$tmp/bad_rec.csv"
+expect_code_early() { if [ "$3" = "$2" ]; then pass "$1"; else fail "$1" "HTTP $3: $(head -c 300 "$tmp/body")"; fi; }
+expect_code_early score_bad_recording 400 "$(post "/v1/models/demo/score?name=bad.csv" "$tmp/bad_rec.csv")"
+if grep -q "bad.csv" "$tmp/body" && ! grep -q "pat-serve-" "$tmp/body"; then pass score_error_names_upload
+else fail score_error_names_upload "$(cat "$tmp/body")"; fi
+expect_code_early score_no_recipe 400 "$(post "/v1/models/s/score" "$rec")"
+grep -q "cannot score recordings" "$tmp/body" && pass score_no_recipe_says_why || fail score_no_recipe_says_why "$(cat "$tmp/body")"
+if [ -z "$(ls -A "$tmp/srvtmp")" ]; then pass score_leaves_no_files
+else fail score_leaves_no_files "$(ls -A "$tmp/srvtmp")"; fi
 
 # GET endpoints.
 get() { curl -s -o "$tmp/body" -w '%{http_code}' "$@"; }

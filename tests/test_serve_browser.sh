@@ -1,7 +1,9 @@
 #!/bin/sh
 # test_serve_browser.sh BUILD - pat serve's page in a real browser: headless
-# Chromium loads /, uploads a generated recording (three days of minutes),
-# and the probabilities it renders equal pat predict's. Needs chromium,
+# Chromium loads /, uploads a generated recording (pat data synth: eight days
+# of a Depresjon-like participant) and the participant probability it renders
+# equals pat score's, with the chart shown; then three days as sequences, and
+# the probabilities it renders equal pat predict's. Needs chromium,
 # chromium-driver and python3-selenium (Debian; .ci/run installs them).
 build=${1:-build}
 pat="$build/pat"
@@ -29,12 +31,15 @@ if [ -z "$port" ]; then
     if grep -q "no HTTP server" "$tmp/log"; then echo "SKIP browser: no libmicrohttpd in this build"; exit 0; fi
     echo "FAIL browser: server did not start: $(cat "$tmp/log")"; exit 1
 fi
-# A recording: three days with a daily rhythm (active days, quiet nights).
+# Sequences: three days with a daily rhythm (active days, quiet nights).
 awk 'BEGIN { srand(11); for (d = 0; d < 3; d++) { for (t = 0; t < 1440; t++) {
     h = t / 60; a = (h > 7 && h < 23) ? 150 + 200 * rand() : 5 * rand()
     printf "%s%d", (t ? "," : ""), int(a) } print "" } }' > "$tmp/recording.csv"
 "$pat" predict -q -m "$model" -i "$tmp/recording.csv" -o "$tmp/cli.csv"
+"$pat" data synth --kind depresjon -o "$tmp/synth" --n 2 --prevalence 0.5 --days 8 --seed 7 >/dev/null 2>&1
+"$pat" score -q -m "$model" -o "$tmp/score.csv" "$tmp/synth/condition/condition_1.csv"
 mkdir -p "$build/screenshots"
-HOME="$tmp" timeout 120 "$py" tests/serve_browser.py "http://127.0.0.1:$port/" demo \
-    "$(cd "$tmp" && pwd)/recording.csv" "$tmp/cli.csv" "$build/screenshots/serve_page.png" 2>"$tmp/err" \
+HOME="$tmp" timeout 180 "$py" tests/serve_browser.py "http://127.0.0.1:$port/" demo \
+    "$(cd "$tmp" && pwd)/synth/condition/condition_1.csv" "$tmp/score.csv" \
+    "$(cd "$tmp" && pwd)/recording.csv" "$tmp/cli.csv" "$build/screenshots" 2>"$tmp/err" \
     || echo "FAIL browser: $(tail -n 5 "$tmp/err")"
