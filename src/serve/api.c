@@ -280,43 +280,48 @@ static void write_results(const struct serve_request *q, const char *name, enum 
         serve_error(r, 503, "out of memory");
 }
 
-static void run_model(struct serve_state *s, const struct serve_request *q,
-                      const struct serve_model *sm, enum action a, struct serve_response *r) {
+/* The body's rows, or an error answer (0). */
+static int read_rows(const struct serve_state *s, const struct serve_request *q,
+                     const struct serve_model *sm, enum action a, struct serve_rows *x,
+                     struct serve_response *r) {
     struct pat_err err = {0};
-    struct serve_rows x = {0};
     int too_long = 0;
-    enum pat_status st = serve_parse_rows(q->content_type, q->body, q->body_len, s->max_row,
-                                          &x, &too_long, &err);
+    enum pat_status st = serve_parse_rows(q->content_type, q->body, q->body_len, s->max_row, x,
+                                          &too_long, &err);
     if (st != PAT_OK) {
         serve_error(r, too_long ? 413 : status_code(st), err.msg);
-        return;
+        return 0;
     }
     if (a == ACT_PREDICT && !pat_model_has_head(sm->model)) {
-        serve_rows_free(&x);
+        serve_rows_free(x);
         snprintf(err.msg, sizeof err.msg,
                  "model '%s' has no classification head (an encoder only): fine-tune it first",
                  sm->name);
-        {
         serve_error(r, 400, err.msg);
-        return;
+        return 0;
     }
-    }
-    size_t width = result_width(a, sm->model, x.cols), n;
+    return 1;
+}
+
+/* Take a computation slot, or answer 429 (0). */
+static int enter_gate(struct serve_state *s, size_t *running, struct serve_response *r) {
+    if (serve_gate_enter(&s->gate, running)) return 1;
+    serve_error(r, 429, "too many requests: every worker is busy and the queue is full");
+    r->retry_after = 1;
+    return 0;
+}
+
+static void run_model(struct serve_state *s, const struct serve_request *q,
+                      const struct serve_model *sm, enum action a, struct serve_response *r) {
+    struct serve_rows x = {0};
+    if (!read_rows(s, q, sm, a, &x, r)) return;
+    size_t width = result_width(a, sm->model, x.cols), n, running = 0;
     float *res = pat_mul_size(x.rows, width ? width : 1, &n) ? malloc(n * sizeof *res) : NULL;
     if (!res) {
-        serve_rows_free(&x);
-        {
         serve_error(r, 503, "out of memory for the results");
-        return;
-    }
-    }
-    size_t running = 0;
-    if (!serve_gate_enter(&s->gate, &running)) {
-        st = PAT_ERR_USAGE;
-        serve_error(r, 429, "too many requests: every worker is busy and the queue is full");
-        r->retry_after = 1;
-    } else {
-        st = compute(s, running, a, sm->model, &x, res, &err);
+    } else if (enter_gate(s, &running, r)) {
+        struct pat_err err = {0};
+        enum pat_status st = compute(s, running, a, sm->model, &x, res, &err);
         serve_gate_leave(&s->gate);
         if (st == PAT_OK) {
             write_results(q, sm->name, a, res, x.rows, width, r);
@@ -350,11 +355,7 @@ static void run_score(struct serve_state *s, const struct serve_request *q,
     else if (wants_csv(q)) sq.output = SCORE_CSV, type = "text/csv";
     struct pat_err err = {0};
     size_t running = 0;
-    if (!serve_gate_enter(&s->gate, &running)) {
-        serve_error(r, 429, "too many requests: every worker is busy and the queue is full");
-        r->retry_after = 1;
-        return;
-    }
+    if (!enter_gate(s, &running, r)) return;
     set_threads(s, running);
     char *out = NULL;
     size_t len = 0;
@@ -375,8 +376,8 @@ static void route_model(struct serve_state *s, const struct serve_request *q, co
                         struct serve_response *r) {
     const char *slash = strchr(rest, '/');
     if (!slash) {
-        serve_error(r, 404, "no such endpoint: use /v1/models/NAME/predict, "
-                                           "/embed, /explain or /score");
+        serve_error(r, 404, "no such endpoint: use /v1/models/NAME/predict, /embed, "
+                            "/explain or /score");
         return;
     }
     size_t len = (size_t)(slash - rest);
@@ -389,25 +390,21 @@ static void route_model(struct serve_state *s, const struct serve_request *q, co
         if (strcmp(slash + 1, action_names[i]) == 0) act = i;
     r->ep = act < 0 ? EP_OTHER : (enum serve_endpoint)(EP_PREDICT + act);
     if (act < 0) {
-        serve_error(r, 404, "no such endpoint: use /v1/models/NAME/predict, "
-                                            "/embed, /explain or /score");
+        serve_error(r, 404, "no such endpoint: use /v1/models/NAME/predict, /embed, "
+                            "/explain or /score");
         return;
     }
     if (!sm) {
         char msg[200];
         snprintf(msg, sizeof msg, "no model called '%.*s' (GET /v1/models lists them)",
                  (int)(len > 64 ? 64 : len), rest);
-        {
         serve_error(r, 404, msg);
         return;
     }
-    }
     if (strcmp(q->method, "POST") != 0) {
         r->allow = "POST";
-        {
-        serve_error(r, 405, "use POST with the sequences as the request body");
+        serve_error(r, 405, "use POST with the body to compute on");
         return;
-    }
     }
     if (act == ACT_SCORE) run_score(s, q, sm, r);
     else run_model(s, q, sm, (enum action)act, r);
