@@ -195,6 +195,14 @@ static int append_body(struct req *r, const char *data, size_t n, size_t max_bod
     return 1;
 }
 
+/* A computation may outlast --timeout: the connection was busy, not idle,
+ * so its idle clock starts again before the answer goes out (setting a
+ * timeout on a connection that has none resets its last activity). */
+static void restart_idle_clock(struct MHD_Connection *c, unsigned timeout_s) {
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, timeout_s);
+}
+
 static enum MHD_Result handle_complete(struct pat_server *s, struct MHD_Connection *c,
                                        struct req *r, const char *method, const char *url) {
     struct serve_request q = {
@@ -212,6 +220,7 @@ static enum MHD_Result handle_complete(struct pat_server *s, struct MHD_Connecti
     };
     struct serve_response res;
     serve_handle(&s->state, &q, &res);
+    restart_idle_clock(c, s->opts.timeout_s);
     return answer(c, r, &res);
 }
 
