@@ -8,7 +8,7 @@ build=${1:-build}
 pat="$build/pat"
 model=models/pat-s-depresjon.safetensors
 tmp=$(mktemp -d)
-pids=""
+pids="" # servers still running (a reaped pid may belong to another process)
 cleanup() {
     for p in $pids; do kill "$p" 2>/dev/null; done
     rm -rf "$tmp"
@@ -26,8 +26,12 @@ else fail page_embedded_in_sync "src/serve/page_html.c is stale: run make"; fi
 
 "$pat" serve -m "demo=$model" --port 0 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-sleep 0.3
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    grep -q '"listening"\|no HTTP server' "$tmp/err" && break
+    sleep 0.25
+done
 if grep -q "no HTTP server" "$tmp/err"; then
+    wait "$pid"  # it has exited on its own
     if grep -q "apt-get install libmicrohttpd-dev" "$tmp/err"; then pass serve_absent_says_how
     else fail serve_absent_says_how "$(cat "$tmp/err")"; fi
     skip serve "this build has no libmicrohttpd (apt-get install libmicrohttpd-dev)"
@@ -221,6 +225,7 @@ done
 kill -TERM "$main_pid"
 wait "$cpid"
 wait "$main_pid"; rc=$?
+pids=$(echo "$pids" | sed "s/ $main_pid\b//")
 if [ "$rc" = 0 ] && [ "$(cat "$tmp/drain_code")" = 200 ] && cmp -s "$tmp/body" "$tmp/many_cli.csv" \
     && grep -q '"event":"stopped","cut_short":0' "$tmp/main.log"; then pass sigterm_drains
 else fail sigterm_drains "exit $rc, HTTP $(cat "$tmp/drain_code"): $(tail -n 3 "$tmp/main.log")"; fi

@@ -20,7 +20,7 @@ fi
 tmp=$(mktemp -d)
 "$pat" serve -m "demo=$model" --port 0 2>"$tmp/log" &
 pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 port=""
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
     port=$(grep -o '"url":"http://127.0.0.1:[0-9]*' "$tmp/log" | grep -o '[0-9]*$')
@@ -28,6 +28,7 @@ for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
     sleep 0.25
 done
 if [ -z "$port" ]; then
+    wait "$pid"; pid=""  # it has exited on its own: nothing to stop
     if grep -q "no HTTP server" "$tmp/log"; then echo "SKIP browser: no libmicrohttpd in this build"; exit 0; fi
     echo "FAIL browser: server did not start: $(cat "$tmp/log")"; exit 1
 fi
