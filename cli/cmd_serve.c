@@ -22,7 +22,8 @@ struct serve_opts {
 static void print_serve_help(void) {
     fputs("Usage: pat serve -m NAME=MODEL [-m NAME=MODEL ...] [options]\n"
           "Serve models over HTTP: predictions, embeddings and explanations of sequences\n"
-          "sent as CSV rows or JSON, a browser page at /, /healthz and /metrics.\n"
+          "sent as CSV rows or JSON, pat score on an uploaded recording (participant\n"
+          "rows, chart), a browser page at /, /healthz and /metrics.\n"
           "Bound to 127.0.0.1 unless --host says otherwise. SIGTERM or Ctrl-C stops\n"
           "accepting connections, lets requests in flight finish, and exits 0.\n"
           "Each request is logged on standard error as one JSON line. See docs/serve.md.\n\n"
