@@ -85,10 +85,10 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_COMMON := $(BUILD)/tests/check.o
-# Depresjon benchmark driver and week-explanation chart (bench/depresjon/)
-DJ_SRC := $(filter-out bench/depresjon/week_svg.c,$(wildcard bench/depresjon/*.c))
+# Depresjon benchmark driver (bench/depresjon/)
+DJ_SRC := $(wildcard bench/depresjon/*.c)
 DJ_OBJ := $(DJ_SRC:%.c=$(BUILD)/%.o)
-DJ_BIN := $(BUILD)/bench/depresjon/depresjon $(BUILD)/bench/depresjon/week_svg
+DJ_BIN := $(BUILD)/bench/depresjon/depresjon
 
 .PHONY: all test fixtures clean asan
 all: $(BUILD)/pat $(BUILD)/libpat.a
@@ -186,13 +186,10 @@ bench: $(BUILD)/pat $(BUILD)/bench/bench_job
 	/usr/bin/python3 bench/bench.py --build $(BUILD) --threads $(or $(THREADS),2) \
 	    $(if $(filter 1,$(QUICK)),--quick)
 
-# Depresjon: the benchmark driver and the week-explanation chart
-# (bench/depresjon/, docs/results-depresjon.md).
+# Depresjon: the benchmark driver (bench/depresjon/, docs/results-depresjon.md).
 $(DJ_OBJ): bench/depresjon/dj.h
 $(BUILD)/bench/depresjon/depresjon: $(DJ_OBJ) $(BUILD)/libpat.a
 	$(CC) $(LDFLAGS) -o $@ $(DJ_OBJ) $(BUILD)/libpat.a $(LDLIBS)
-$(BUILD)/bench/depresjon/week_svg: $(BUILD)/bench/depresjon/week_svg.o $(BUILD)/libpat.a
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libpat.a $(LDLIBS)
 
 # Real data end to end: raw CSVs -> results table (about 40 min on 2 cores).
 # Data pipeline: pat data build against pandas.read_sas on a 1 GB synthetic
@@ -208,7 +205,7 @@ bench-depresjon: all $(DJ_BIN)
 # The main job: the shipped Depresjon demo model on a generated week
 # (and on a real participant when ../shared/data/depresjon exists).
 .PHONY: demo
-demo: all $(DJ_BIN)
+demo: all
 	sh scripts/demo.sh $(BUILD)
 
 # Source-tree dependency rule (DEVELOPING.md): which folder may include which,

@@ -451,11 +451,17 @@ static enum pat_status write_curves(const char *path, const struct pat_train_res
         v[n + i] = r->history[i].val_loss;
         v[2 * n + i] = r->history[i].val_auc;
     }
-    struct pat_svg_series s[3] = {{"train loss", NULL, v, n},
-                                  {"validation loss", NULL, v + n, n},
-                                  {"validation ROC-AUC", NULL, v + 2 * n, n}};
-    enum pat_status st = pat_svg_lines(path, "pat finetune", "epoch (both stages in order)",
-                                       "value", s, 3, err);
+    /* the best epoch over both stages; a boundary only for two stages */
+    size_t stage2 = 0, stage1_n = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r->history[i].stage == 2 && !stage2) stage2 = i + 1;
+        stage1_n += r->history[i].stage != 2;
+    }
+    size_t best = stage2 ? (r->best_epoch[1] ? stage1_n + r->best_epoch[1] : 0) : r->best_epoch[0];
+    char title[128];
+    snprintf(title, sizeof title, "pat finetune: %zu epoch%s%s", n, n == 1 ? "" : "s",
+             stage2 ? " in two stages" : "");
+    enum pat_status st = pat_svg_curves(path, title, v, v + n, v + 2 * n, n, best, stage2, err);
     free(v);
     return st;
 }

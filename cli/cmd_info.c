@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <math.h>
+
 #include "cli.h"
+#include "score/recipe.h"
 
 static void print_info_help(void) {
     fputs("Usage: pat info MODEL\n"
@@ -44,6 +47,30 @@ static int info_all(void) {
     return EXIT_OK;
 }
 
+/* The input recipe in words (the keys follow among the metadata). */
+static void print_recipe(const struct pat_model *m) {
+    struct pat_recipe r = pat_recipe_default();
+    struct pat_err err = {0};
+    int found = 0;
+    if (pat_recipe_from_model(m, &r, &found, &err) != PAT_OK) {
+        printf("recipe         unreadable: %s\n", err.msg);
+        return;
+    }
+    if (!found) {
+        printf("recipe         none (pat score needs --recipe FILE or window options)\n");
+        return;
+    }
+    printf("recipe         windows of %zu min from %s, a day valid with >= %zu valid min",
+           r.weeks.length, r.weeks.align == PAT_ALIGN_START ? "the first row" : "midnight",
+           r.weeks.min_day_minutes);
+    if (r.zero_run) printf(", zero runs >= %zu min are non-wear", r.zero_run);
+    if (r.smooth_window) printf(", Savitzky-Golay %zu/%zu", r.smooth_window, r.smooth_order);
+    printf("%s\n", r.log1p ? ", log(1 + x)" : "");
+    printf("               person = %s of window probabilities; ", pat_aggregate_name(r.aggregate));
+    if (isnan(r.threshold)) printf("no threshold\n");
+    else printf("threshold %.4g (%s)\n", r.threshold, r.threshold_rule);
+}
+
 static void print_model(const char *path, const struct pat_model *m) {
     const struct pat_config *c = pat_model_config(m);
     printf("file           %s\n", path);
@@ -57,6 +84,7 @@ static void print_model(const char *path, const struct pat_model *m) {
         printf("scaler         per-minute, %zu minutes\n", pat_model_scaler_len(m));
     else
         printf("scaler         none (inputs used as given)\n");
+    print_recipe(m);
     printf("total params   %zu (all tensors)\n", pat_model_num_params(m));
     printf("tensors        %zu\n", pat_model_num_tensors(m));
     for (size_t i = 0; i < pat_model_num_meta(m); i++) {

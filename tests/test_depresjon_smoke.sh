@@ -4,13 +4,12 @@
 #   - on a synthetic Depresjon-shaped cohort (always): the driver runs every
 #     method, writes results.json, tables and the ROC chart; a second run
 #     with another thread count gives the same numbers; final writes a model
-#     that pat predict takes; week_svg draws the explanation chart;
+#     that pat predict takes and pat score charts with the demo recipe;
 #   - on the real data ($PAT_SHARED_DATA/depresjon, default ../shared/data):
 #     the same smoke run, or SKIP with a message when the data are absent.
 build=${1:-build}
 pat="$build/pat"
 drv="$build/bench/depresjon/depresjon"
-chart="$build/bench/depresjon/week_svg"
 real=${PAT_SHARED_DATA:-../shared/data}/depresjon
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -46,7 +45,7 @@ smoke() {
     else fail "${name}_same_numbers_1_and_2_threads" "results.json differ"; fi
 }
 
-# final + pat predict + week_svg on the synthetic cohort.
+# final + pat predict + pat score --chart on the synthetic cohort.
 demo_path() {
     o="$tmp/synth"
     if ! "$drv" final --data "$o/d.patd" -o "$o/m.safetensors" --pre-epochs 1 --ft-epochs 1 \
@@ -57,14 +56,11 @@ demo_path() {
         && "$pat" explain -m "$o/m.safetensors" -i "$o/x2.csv" -o "$o/att.csv" 2>>"$o/err" \
         && [ "$(wc -l <"$o/p.csv")" -eq 2 ] && "$pat" info "$o/m.safetensors" | grep -q 'pat.depresjon.threshold'
     then pass final_model_predicts; else fail final_model_predicts "$(tail -2 "$o/err")"; return; fi
-    if "$chart" -x "$o/x2.csv" -a "$o/att.csv" -p "$o/p.csv" --rows "$o/y2.csv" --log1p \
-        -o "$o/w.svg" --title "smoke" 2>"$o/err" && grep -q '</svg>' "$o/w.svg" \
-        && grep -q 'attention (max = 1)' "$o/w.svg"
-    then pass week_svg_chart; else fail week_svg_chart "$(tail -2 "$o/err")"; fi
-    head -n 1 "$o/x.csv" >"$o/x1.csv"
-    "$chart" -x "$o/x1.csv" -a "$o/att.csv" -o "$o/bad.svg" 2>/dev/null
-    if [ $? -eq 1 ] && [ ! -e "$o/bad.svg" ]; then pass week_svg_refuses_mismatch
-    else fail week_svg_refuses_mismatch "a mismatched attention file was accepted"; fi
+    if "$pat" score -q -m "$o/m.safetensors" --recipe models/pat-s-depresjon.recipe \
+        --max-windows 2 "$tmp/cohort/condition/condition_1.csv" --chart "$o/charts" \
+        -o "$o/s.csv" 2>"$o/err" && grep -q '</svg>' "$o/charts/condition_1.svg" &&
+        grep -q '^condition_1,0\.[0-9]*,[01],2,' "$o/s.csv"
+    then pass final_model_score_chart; else fail final_model_score_chart "$(tail -2 "$o/err")"; fi
 }
 
 "$pat" data synth --kind depresjon -o "$tmp/cohort" --n 16 --prevalence 0.5 --effect 0.8 --days 8 \

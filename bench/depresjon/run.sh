@@ -4,10 +4,11 @@
 #   1. day windows of every participant (pat data build --depresjon),
 #   2. every method on leave-one-participant-out and on 5 x repeated
 #      stratified 5-fold CV grouped by participant (bench/depresjon/depresjon),
-#   3. week-long attention charts of two participants, each drawn with the
-#      LOPO model that never saw them,
-#   4. the demo model retrained on all participants and compared with the
-#      shipped models/pat-s-depresjon.safetensors.
+#   3. week-long explanation charts of two participants (pat score --chart),
+#      each drawn with the LOPO model that never saw them,
+#   4. the demo model retrained on all participants, given its input recipe
+#      (models/pat-s-depresjon.recipe) and compared with the shipped
+#      models/pat-s-depresjon.safetensors.
 # Outputs: $DJ_OUT (default BUILD/depresjon) and the committed copies in
 # $DJ_DOCS (default docs/depresjon): results-{lopo,cv}.json, tables.md,
 # roc-{lopo,cv}.svg, explain-*.svg. Extra arguments go to the driver
@@ -17,7 +18,6 @@ build=${1:-build}
 [ $# -gt 0 ] && shift
 pat="$build/pat"
 drv="$build/bench/depresjon/depresjon"
-chart="$build/bench/depresjon/week_svg"
 data=${PAT_SHARED_DATA:-../shared/data}/depresjon
 out=${DJ_OUT:-$build/depresjon}
 docs=${DJ_DOCS:-docs/depresjon}
@@ -29,7 +29,7 @@ fi
 mkdir -p "$out" "$docs"
 start=$(date +%s)
 
-# The window rules. Keep them in step with scripts/demo.sh.
+# The window rules. Keep them in step with models/pat-s-depresjon.recipe.
 days="--length 1440 --log1p --nonwear-zeros 600 --min-day-minutes 600 --val 0 --test 0"
 echo "== 1. day windows"
 # shellcheck disable=SC2086
@@ -55,22 +55,18 @@ cat "$out/lopo.md" "$out/cv.md" | tee "$out/tables.md"
 echo "== 3. attention charts (LOPO models, first 7 days)"
 for id in $explain; do
     case $id in condition_*) csv="$data/condition/$id.csv" ;; *) csv="$data/control/$id.csv" ;; esac
-    # shellcheck disable=SC2086
-    "$pat" data build --csv "$csv" --layout depresjon $days --scaler none --max-windows 7 \
-        -o "$out/$id.patd" -q
-    "$pat" data export --csv "$out/$id.patd" -o "$out/$id-days.csv" --labels "$out/$id-rows.csv" -q
-    m="$out/lopo/lopo-$id-mae-full.safetensors"
-    "$pat" predict -m "$m" -i "$out/$id.patd" -o "$out/$id-prob.csv"
-    "$pat" explain -m "$m" -i "$out/$id.patd" -o "$out/$id-attention.csv"
-    p=$(awk '{ s += $1; n++ } END { printf "%.3f", s / n }' "$out/$id-prob.csv")
-    "$chart" -x "$out/$id-days.csv" -a "$out/$id-attention.csv" -p "$out/$id-prob.csv" \
-        --rows "$out/$id-rows.csv" --log1p -o "$out/explain-$id.svg" \
-        --title "Depresjon $id, 7 days, LOPO mae-full model: P(depression) $p"
-    echo "$id: mean P(depression) over the first 7 days $p -> $out/explain-$id.svg"
+    # The LOPO models carry no recipe: give the demo model's, first 7 days.
+    "$pat" score -q -m "$out/lopo/lopo-$id-mae-full.safetensors" \
+        --recipe models/pat-s-depresjon.recipe --max-windows 7 "$csv" \
+        --chart "$out/explain" -o "$out/$id-score.csv"
+    cp "$out/explain/$id.svg" "$out/explain-$id.svg"
+    echo "$id (LOPO mae-full model, first 7 days): $(tail -n 1 "$out/$id-score.csv")"
 done
 
 echo "== 4. the demo model (all participants)"
-"$drv" final --data "$out/days.patd" -o "$out/pat-s-depresjon.safetensors" -t "${THREADS:-1}"
+"$drv" final --data "$out/days.patd" -o "$out/final.safetensors" -t "${THREADS:-1}"
+"$pat" convert -q --model "$out/final.safetensors" --recipe models/pat-s-depresjon.recipe \
+    -o "$out/pat-s-depresjon.safetensors"
 if cmp -s "$out/pat-s-depresjon.safetensors" models/pat-s-depresjon.safetensors; then
     echo "identical to the shipped models/pat-s-depresjon.safetensors"
 else

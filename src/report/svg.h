@@ -74,7 +74,9 @@ enum pat_status pat_svg_explain(const char *path, const struct pat_svg_explain *
 
 /* Training curves (svg_curves.c): losses in one panel, validation AUC in
  * another below it on the same epoch axis; the best epoch marked in both;
- * a stage boundary drawn only when stage2_first > 0 (the first epoch of
+ * (the kept one, chosen by the monitored metric, which may be the Keras
+ * AUC rather than the plotted exact AUC); a stage boundary drawn only when
+ * stage2_first > 0 (the first epoch of
  * stage 2, counted over both stages). */
 enum pat_status pat_svg_curves(const char *path, const char *title, const double *train_loss,
                                const double *val_loss, const double *val_auc, size_t n,
