@@ -5,11 +5,13 @@
 #   make NO_OMP=1   build without OpenMP
 #   make NO_HDF5=1  build without Keras HDF5 import
 #   make NO_READSTAT=1  build without libreadstat (no XPT writing or v8 input)
+#   make NO_MHD=1   build without libmicrohttpd (no pat serve; mk/serve.mk)
 #   make asan       run the tests under AddressSanitizer + UBSan (+ LeakSanitizer)
 #   make fuzz-smoke 30 s of each libFuzzer harness (clang-14; tests/fuzz/README.md)
 #   make fuzz FUZZ_TIME=600  fuzz each harness longer, keeping found inputs
 #   make bench      speed against the PyTorch reference and OpenBLAS (QUICK=1: ~2 min)
 #   make bench-data pat data build against pandas.read_sas on a 1 GB PAXMIN_H
+#   make bench-serve  pat serve under load on loopback (bench/serve_load.py)
 #   make NO_BLAS=1  build the benchmarks without OpenBLAS (no sgemm reference rate)
 
 CC ?= cc
@@ -134,7 +136,8 @@ asan:
 # The library is rebuilt in build-fuzz with ASan + UBSan (UBSan fatal) and
 # fuzzer coverage; each harness runs on a scratch copy of its seed corpus.
 FUZZ_CC ?= clang-14
-FUZZ_NAMES := safetensors keras_h5 csv xpt dataset readers_csv actilife awd fitbit agd apple_health
+FUZZ_NAMES := safetensors keras_h5 csv xpt dataset readers_csv actilife awd fitbit agd apple_health \
+              serve_body
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_TIME ?= 30
 FUZZ_ARGS ?=

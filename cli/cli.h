@@ -170,5 +170,6 @@ int cmd_data(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif /* PAT_CLI_H */

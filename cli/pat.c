@@ -22,6 +22,7 @@ static const struct {
     {"score", cmd_score, "score people from raw recordings with a model's input recipe"},
     {"cv", cmd_cv, "participant-level cross-validation: features vs PAT, paired tests"},
     {"data", cmd_data, "build, inspect and export datasets (Depresjon, CSV, NHANES)"},
+    {"serve", cmd_serve, "serve models over HTTP on this machine, with a browser page"},
 };
 #define NUM_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -45,6 +45,19 @@ enum pat_status pat_csv_open(const char *path, struct pat_csv_reader **out,
     return PAT_OK;
 }
 
+enum pat_status pat_csv_open_stream(FILE *f, const char *name, struct pat_csv_reader **out,
+                                    struct pat_err *err) {
+    *out = NULL;
+    struct pat_csv_reader *r = calloc(1, sizeof *r);
+    if (!r || !(r->path = pat_strdup(name))) {
+        free(r);
+        return pat_fail(err, PAT_ERR_NOMEM, "out of memory opening %s", name);
+    }
+    r->f = f;
+    *out = r;
+    return PAT_OK;
+}
+
 void pat_csv_close(struct pat_csv_reader *r) {
     if (!r) return;
     if (r->owns_file && r->f) fclose(r->f);

@@ -18,6 +18,11 @@ struct pat_csv_reader;
 enum pat_status pat_csv_open(const char *path, struct pat_csv_reader **out,
                              struct pat_err *err);
 
+/* Read rows from an open stream (not closed by pat_csv_close); `name`
+ * stands for the file in messages (e.g. "request body"). */
+enum pat_status pat_csv_open_stream(FILE *f, const char *name, struct pat_csv_reader **out,
+                                    struct pat_err *err);
+
 /* Read the next row into the reader's buffer. *row points at its values
  * (borrowed, valid until the next call) and *cols is its length; at end of
  * file returns PAT_OK with *row NULL. */
