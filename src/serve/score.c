@@ -251,9 +251,8 @@ static enum pat_status settle(const struct pat_model *m, const struct serve_scor
                         "classification head and an input recipe (pat.recipe.*; docs/cli.md "
                         "\"pat score\")", q->model_name);
     if (q->format) {
-        int k = pat_input_format_parse(q->format);
-        if (k < 0) return pat_fail(err, PAT_ERR_USAGE, "unknown input format '%.40s'", q->format);
-        sp->input.format = (enum pat_input_format)k;
+        if (pat_input_format_set(&sp->input, q->format) < 0)
+            return pat_fail(err, PAT_ERR_USAGE, "unknown input format '%.40s'", q->format);
     }
     sp->explain = sp->keep_values = q->output == SCORE_SVG;
     return PAT_OK;
