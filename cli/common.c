@@ -10,6 +10,7 @@
 #endif
 
 #include "cli.h"
+#include "dist/dist.h"
 
 int cli_exit_code(enum pat_status st) {
     switch (st) {
@@ -24,15 +25,31 @@ int cli_exit_code(enum pat_status st) {
     return EXIT_FAILURE_OTHER;
 }
 
+/* "pat CMD: " or, from a rank other than 0 of an MPI job, "pat CMD (rank
+ * R of N): " after a pause: an error every rank meets is reported once, by
+ * rank 0, whose pat_dist_abort ends the others while they wait; one only
+ * this rank meets still gets reported. */
+static void error_prefix(const char *cmd) {
+    struct pat_dist d;
+    pat_dist_world(&d);
+    if (d.size > 1 && d.rank > 0) {
+        sleep(2);
+        fprintf(stderr, "pat %s (rank %d of %d): ", cmd, d.rank, d.size);
+    } else {
+        fprintf(stderr, "pat %s: ", cmd);
+    }
+}
+
 int cli_report(const char *cmd, const struct pat_err *err) {
-    fprintf(stderr, "pat %s: %s\n", cmd, err->msg);
+    error_prefix(cmd);
+    fprintf(stderr, "%s\n", err->msg);
     return cli_exit_code(err->status);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "pat %s: ", cmd);
+    error_prefix(cmd);
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\nTry 'pat %s --help'.\n", cmd);
     va_end(ap);
