@@ -218,7 +218,7 @@ static double sequence_loss(const struct train_run *r, float z, float y, size_t 
  * OpenMP thread count) run at once, each lane with its own workspace, into
  * its own zeroed gradient buffer, which is then added to the batch sum in
  * sequence order (an OpenMP ordered region). The sum has a fixed dyadic
- * tree (dist/osum.h), so the step is bit-identical across thread counts
+ * tree (dist/tree_sum.h), so the step is bit-identical across thread counts
  * and, under MPI, across process counts: each rank computes its share of
  * the batch's sequences and the ranks finish the same tree. With one lane
  * the region is inactive and the kernels use every thread instead. Memory:
@@ -295,7 +295,7 @@ static enum pat_status batch_gradients(struct train_run *r, struct batch_lanes *
 #pragma omp ordered
         if (status == PAT_OK) {
             r->seq_loss[(size_t)i - b0] = l;
-            if (st == PAT_OK) st = pat_osum_add(&r->sum, (size_t)i - b0, b->grads[t], &e);
+            if (st == PAT_OK) st = pat_tree_sum_add(&r->sum, (size_t)i - b0, b->grads[t], &e);
             status = st;
             if (st != PAT_OK && err) *err = e;
         }
@@ -314,8 +314,8 @@ static enum pat_status shared_gradients(struct train_run *r, size_t b0, size_t b
     enum pat_status st = lanes_init(&lanes, r, hi - lo ? hi - lo : 1, err);
     if (st == PAT_OK) st = batch_gradients(r, &lanes, b0, b0 + lo, b0 + hi, bsz, err);
     lanes_free(&lanes);
-    if (st == PAT_OK) st = pat_osum_combine(&r->sum, r->p->dist, bsz, r->grads, NULL, err);
-    pat_osum_reset(&r->sum);
+    if (st == PAT_OK) st = pat_tree_sum_combine(&r->sum, r->p->dist, bsz, r->grads, NULL, err);
+    pat_tree_sum_reset(&r->sum);
     if (st == PAT_OK)
         st = pat_dist_allgather_shares(r->p->dist, r->seq_loss, bsz, 1, sizeof(double), err);
     *loss = 0.0;
@@ -506,7 +506,7 @@ static void run_free(struct train_run *r) {
     pat_grad_ws_free(r->ws);
     free(r->grads), free(r->best), free(r->best_m), free(r->best_v);
     free(r->order), free(r->probs), free(r->seq_loss);
-    pat_osum_free(&r->sum);
+    pat_tree_sum_free(&r->sum);
 }
 
 static enum pat_status run_init(struct train_run *r, struct pat_model *m,
@@ -526,7 +526,7 @@ static enum pat_status run_init(struct train_run *r, struct pat_model *m,
     r->best_m = pat_calloc(n, sizeof(float)), r->best_v = pat_calloc(n, sizeof(float));
     r->order = pat_calloc(tr->n, sizeof(size_t)), r->probs = pat_calloc(va->n, sizeof(float));
     r->seq_loss = pat_calloc(p->batch_size, sizeof(double));
-    pat_osum_init(&r->sum, n);
+    pat_tree_sum_init(&r->sum, n);
     if (!r->grads || !r->best || !r->best_m || !r->best_v || !r->order || !r->probs ||
         !r->seq_loss)
         return pat_fail(err, PAT_ERR_NOMEM, "out of memory for training state");

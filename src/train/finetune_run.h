@@ -3,7 +3,7 @@
 #ifndef PAT_FINETUNE_RUN_H
 #define PAT_FINETUNE_RUN_H
 
-#include "dist/osum.h"
+#include "dist/tree_sum.h"
 #include "nn/grad.h"
 #include "nn/model.h"
 #include "train/optim.h"
@@ -27,7 +27,7 @@ struct train_run {
     size_t *order;               /* (train n) batch order scratch */
     float *probs;                /* (val n) */
     double class_weight[2], pos_weight;
-    struct pat_osum sum;         /* the batch's gradients in a fixed tree */
+    struct pat_tree_sum sum;         /* the batch's gradients in a fixed tree */
     double *seq_loss;            /* (batch) each sequence's share of the loss */
 };
 

@@ -114,7 +114,7 @@ static struct pat_mae_opts mae_opts(const struct pat_pretrain_params *p, int tra
 }
 
 /* This rank's share of the batch order[b0, b1): each sequence's gradients
- * added to r->sum (a fixed tree: dist/osum.h) and its loss share stored. */
+ * added to r->sum (a fixed tree: dist/tree_sum.h) and its loss share stored. */
 static enum pat_status share_gradients(struct pretrain_run *r, size_t b0, size_t b1,
                                        struct pat_err *err) {
     const struct pat_pretrain_data *d = r->train;
@@ -133,7 +133,7 @@ static enum pat_status share_gradients(struct pretrain_run *r, size_t b0, size_t
                                              r->perm, &o, &rng, &l, err);
         if (st == PAT_OK)
             st = pat_mae_backward(r->ws, r->mae, 1.0f / (float)bsz, r->seq_grads, err);
-        if (st == PAT_OK) st = pat_osum_add(&r->sum, i - b0, r->seq_grads, err);
+        if (st == PAT_OK) st = pat_tree_sum_add(&r->sum, i - b0, r->seq_grads, err);
         if (st != PAT_OK) return st;
         r->seq_loss[i - b0] = l / (double)bsz;
     }
@@ -161,8 +161,8 @@ static enum pat_status train_batch(struct pretrain_run *r, size_t b0, size_t b1,
                                    double *norm, struct pat_err *err) {
     const size_t bsz = b1 - b0;
     enum pat_status st = share_gradients(r, b0, b1, err);
-    if (st == PAT_OK) st = pat_osum_combine(&r->sum, r->p->dist, bsz, r->grads, NULL, err);
-    pat_osum_reset(&r->sum);
+    if (st == PAT_OK) st = pat_tree_sum_combine(&r->sum, r->p->dist, bsz, r->grads, NULL, err);
+    pat_tree_sum_reset(&r->sum);
     if (st == PAT_OK)
         st = pat_dist_allgather_shares(r->p->dist, r->seq_loss, bsz, 1, sizeof(double), err);
     if (st != PAT_OK) return st;
@@ -300,7 +300,7 @@ static void run_free(struct pretrain_run *r) {
     pat_mae_ws_free(r->ws);
     free(r->grads), free(r->best), free(r->order), free(r->perm);
     free(r->seq_grads), free(r->seq_loss);
-    pat_osum_free(&r->sum);
+    pat_tree_sum_free(&r->sum);
 }
 
 static enum pat_status run_init(struct pretrain_run *r, struct pat_mae *mae,
@@ -321,7 +321,7 @@ static enum pat_status run_init(struct pretrain_run *r, struct pat_mae *mae,
     r->perm = pat_calloc(tr->T / mae->cfg.patch_size, sizeof(size_t));
     r->seq_grads = pat_calloc(n, sizeof(float));
     r->seq_loss = pat_calloc(p->batch_size, sizeof(double));
-    pat_osum_init(&r->sum, n);
+    pat_tree_sum_init(&r->sum, n);
     if (!r->grads || !r->best || !r->order || !r->perm || !r->seq_grads || !r->seq_loss)
         return pat_fail(err, PAT_ERR_NOMEM, "out of memory for the pretraining state");
     memcpy(r->best, mae->params, n * sizeof *r->best); /* until an epoch improves */

@@ -3,7 +3,7 @@
 #ifndef PAT_PRETRAIN_RUN_H
 #define PAT_PRETRAIN_RUN_H
 
-#include "dist/osum.h"
+#include "dist/tree_sum.h"
 #include "nn/mae.h"
 #include "train/optim.h"
 #include "train/pretrain.h"
@@ -23,7 +23,7 @@ struct pretrain_run {
     struct pat_plateau plateau;
     double lr;           /* current learning rate (plateau reductions applied) */
     size_t epoch;        /* epochs done */
-    struct pat_osum sum; /* the batch's gradients in a fixed tree */
+    struct pat_tree_sum sum; /* the batch's gradients in a fixed tree */
     float *seq_grads;    /* num_params: one sequence's gradients */
     double *seq_loss;    /* (max(batch, val n)) per-sequence losses */
 };

@@ -1,5 +1,5 @@
-/* osum.c - the batch gradient sum with a fixed dyadic tree (see osum.h). */
-#include "dist/osum.h"
+/* tree_sum.c - the batch gradient sum with a fixed dyadic tree (see tree_sum.h). */
+#include "dist/tree_sum.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,22 +7,22 @@
 
 #include "util.h"
 
-void pat_osum_init(struct pat_osum *s, size_t len) {
+void pat_tree_sum_init(struct pat_tree_sum *s, size_t len) {
     memset(s, 0, sizeof *s);
     s->len = len;
 }
 
-static void release(struct pat_osum *s, const struct pat_osum_node *x) {
+static void release(struct pat_tree_sum *s, const struct pat_tree_sum_node *x) {
     if (x->pooled) s->pool[s->npool++] = x->v;
 }
 
-void pat_osum_reset(struct pat_osum *s) {
+void pat_tree_sum_reset(struct pat_tree_sum *s) {
     for (size_t i = 0; i < s->n; i++) release(s, &s->node[i]);
     s->n = 0;
 }
 
-void pat_osum_free(struct pat_osum *s) {
-    pat_osum_reset(s);
+void pat_tree_sum_free(struct pat_tree_sum *s) {
+    pat_tree_sum_reset(s);
     for (size_t i = 0; i < s->npool; i++) free(s->pool[i]);
     s->npool = 0;
 }
@@ -38,9 +38,9 @@ static void add_into(float *restrict a, const float *restrict b, size_t n) {
 }
 
 /* Push x, adding it to its left sibling while the two complete a node. */
-static void push(struct pat_osum *s, struct pat_osum_node x) {
+static void push(struct pat_tree_sum *s, struct pat_tree_sum_node x) {
     while (s->n && siblings(s->node[s->n - 1].start, s->node[s->n - 1].size, x.start, x.size)) {
-        struct pat_osum_node *low = &s->node[s->n - 1];
+        struct pat_tree_sum_node *low = &s->node[s->n - 1];
         add_into(low->v, x.v, s->len); /* left + right (addition commutes bitwise) */
         release(s, &x);
         x = *low;
@@ -50,31 +50,31 @@ static void push(struct pat_osum *s, struct pat_osum_node x) {
     s->node[s->n++] = x;
 }
 
-enum pat_status pat_osum_add(struct pat_osum *s, size_t pos, const float *v,
+enum pat_status pat_tree_sum_add(struct pat_tree_sum *s, size_t pos, const float *v,
                              struct pat_err *err) {
     if (s->n && siblings(s->node[s->n - 1].start, s->node[s->n - 1].size, pos, 1)) {
-        struct pat_osum_node x = s->node[--s->n]; /* leaf joins its left sibling directly */
+        struct pat_tree_sum_node x = s->node[--s->n]; /* leaf joins its left sibling directly */
         add_into(x.v, v, s->len);
         x.size = 2;
         push(s, x);
         return PAT_OK;
     }
-    return pat_osum_add_subtree(s, pos, 1, v, err);
+    return pat_tree_sum_add_subtree(s, pos, 1, v, err);
 }
 
-enum pat_status pat_osum_add_subtree(struct pat_osum *s, size_t start, size_t size,
+enum pat_status pat_tree_sum_add_subtree(struct pat_tree_sum *s, size_t start, size_t size,
                                      const float *v, struct pat_err *err) {
-    if (s->n >= PAT_OSUM_MAX - 1 || !size || (size & (size - 1)) || start % size)
+    if (s->n >= PAT_TREE_SUM_MAX - 1 || !size || (size & (size - 1)) || start % size)
         return pat_fail(err, PAT_ERR_USAGE, "gradient sum: leaves [%zu, %zu) are not the next "
                         "aligned subtree", start, start + size);
     float *buf = s->npool ? s->pool[--s->npool] : malloc((s->len ? s->len : 1) * sizeof *buf);
     if (!buf) return pat_fail(err, PAT_ERR_NOMEM, "out of memory for the gradient sum");
     memcpy(buf, v, s->len * sizeof *buf);
-    push(s, (struct pat_osum_node){start, size, buf, 1});
+    push(s, (struct pat_tree_sum_node){start, size, buf, 1});
     return PAT_OK;
 }
 
-void pat_osum_fold(const struct pat_osum *s, float *out) {
+void pat_tree_sum_fold(const struct pat_tree_sum *s, float *out) {
     if (!s->n) {
         memset(out, 0, s->len * sizeof *out);
         return;
@@ -84,7 +84,7 @@ void pat_osum_fold(const struct pat_osum *s, float *out) {
 }
 
 /* Subtrees a rank holding leaves [lo, hi) ends with: starts and sizes
- * (PAT_OSUM_MAX each); returns their number. */
+ * (PAT_TREE_SUM_MAX each); returns their number. */
 static size_t shape(size_t lo, size_t hi, size_t *starts, size_t *sizes) {
     size_t n = 0;
     for (size_t i = lo; i < hi; i++) {
@@ -95,8 +95,8 @@ static size_t shape(size_t lo, size_t hi, size_t *starts, size_t *sizes) {
     return n;
 }
 
-size_t pat_osum_count(size_t lo, size_t hi) {
-    size_t starts[PAT_OSUM_MAX], sizes[PAT_OSUM_MAX];
+size_t pat_tree_sum_count(size_t lo, size_t hi) {
+    size_t starts[PAT_TREE_SUM_MAX], sizes[PAT_TREE_SUM_MAX];
     return shape(lo, hi, starts, sizes);
 }
 
@@ -113,12 +113,12 @@ static void exchange_free(struct exchange *x) {
 
 /* Every rank's subtrees (the same on every rank: they follow from the
  * shares) and this rank's send buffer: slice q of each subtree for rank q. */
-static enum pat_status exchange_plan(struct exchange *x, const struct pat_osum *s,
+static enum pat_status exchange_plan(struct exchange *x, const struct pat_tree_sum *s,
                                      const struct pat_dist *d, size_t total,
                                      struct pat_err *err) {
     const size_t N = (size_t)d->size, me = (size_t)d->rank, len = s->len;
-    x->starts = calloc(N * PAT_OSUM_MAX, sizeof *x->starts);
-    x->sizes = calloc(N * PAT_OSUM_MAX, sizeof *x->sizes);
+    x->starts = calloc(N * PAT_TREE_SUM_MAX, sizeof *x->starts);
+    x->sizes = calloc(N * PAT_TREE_SUM_MAX, sizeof *x->sizes);
     x->count = calloc(N, sizeof *x->count);
     x->send_bytes = calloc(N, sizeof *x->send_bytes);
     x->recv_bytes = calloc(N, sizeof *x->recv_bytes);
@@ -131,7 +131,7 @@ static enum pat_status exchange_plan(struct exchange *x, const struct pat_osum *
     for (size_t q = 0; q < N; q++) {
         size_t lo, hi, plo, phi;
         pat_dist_share(d, (int)q, total, 1, &lo, &hi);
-        x->count[q] = shape(lo, hi, x->starts + q * PAT_OSUM_MAX, x->sizes + q * PAT_OSUM_MAX);
+        x->count[q] = shape(lo, hi, x->starts + q * PAT_TREE_SUM_MAX, x->sizes + q * PAT_TREE_SUM_MAX);
         pat_dist_share(d, (int)q, len, 1, &plo, &phi);
         x->send_bytes[q] = s->n * (phi - plo) * sizeof(float);
         x->recv_bytes[q] = x->count[q] * (mine_hi - mine_lo) * sizeof(float);
@@ -154,11 +154,11 @@ static enum pat_status exchange_plan(struct exchange *x, const struct pat_osum *
     return PAT_OK;
 }
 
-enum pat_status pat_osum_combine(struct pat_osum *s, const struct pat_dist *d, size_t total,
+enum pat_status pat_tree_sum_combine(struct pat_tree_sum *s, const struct pat_dist *d, size_t total,
                                  float *out, size_t *bytes_sent, struct pat_err *err) {
     if (bytes_sent) *bytes_sent = 0;
     if (pat_dist_ranks(d) == 1) {
-        pat_osum_fold(s, out);
+        pat_tree_sum_fold(s, out);
         return PAT_OK;
     }
     struct exchange x = {0};
@@ -167,15 +167,15 @@ enum pat_status pat_osum_combine(struct pat_osum *s, const struct pat_dist *d, s
     if (st == PAT_OK) { /* finish the tree on this rank's slice, leaf order */
         size_t plo, phi;
         pat_dist_share(d, d->rank, s->len, 1, &plo, &phi);
-        struct pat_osum t;
-        pat_osum_init(&t, phi - plo);
+        struct pat_tree_sum t;
+        pat_tree_sum_init(&t, phi - plo);
         float *v = x.recv;
         for (size_t q = 0; q < (size_t)d->size; q++)
             for (size_t j = 0; j < x.count[q]; j++, v += phi - plo)
-                push(&t, (struct pat_osum_node){x.starts[q * PAT_OSUM_MAX + j],
-                                                x.sizes[q * PAT_OSUM_MAX + j], v, 0});
-        pat_osum_fold(&t, out + plo);
-        pat_osum_free(&t);
+                push(&t, (struct pat_tree_sum_node){x.starts[q * PAT_TREE_SUM_MAX + j],
+                                                x.sizes[q * PAT_TREE_SUM_MAX + j], v, 0});
+        pat_tree_sum_fold(&t, out + plo);
+        pat_tree_sum_free(&t);
         st = pat_dist_allgather_shares(d, out, s->len, 1, sizeof *out, err);
         if (st == PAT_OK && bytes_sent) {
             for (size_t q = 0; q < (size_t)d->size; q++)

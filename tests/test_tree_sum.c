@@ -1,7 +1,7 @@
-/* test_osum.c - the batch gradient sum of dist/osum.h: one fixed tree, so
+/* test_tree_sum.c - the batch gradient sum of dist/tree_sum.h: one fixed tree, so
  * the same bits however the leaves are shared among ranks (simulated here
  * without MPI: each "rank" adds its share, their subtrees are then finished
- * in leaf order as pat_osum_combine does), and equal to an independent
+ * in leaf order as pat_tree_sum_combine does), and equal to an independent
  * recursive definition of the dyadic tree. */
 #include <math.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "dist/dist.h"
-#include "dist/osum.h"
+#include "dist/tree_sum.h"
 #include "rng.h"
 
 enum { LEN = 9, MAXB = 80 };
@@ -44,24 +44,24 @@ static float reference(float v[MAXB][LEN], size_t B, size_t j) {
 /* N simulated ranks: each adds its share; the subtrees are finished in order. */
 static int ranks_sum(float v[MAXB][LEN], size_t B, int N, float *out) {
     struct pat_dist d = {0, N};
-    struct pat_osum all;
-    pat_osum_init(&all, LEN);
+    struct pat_tree_sum all;
+    pat_tree_sum_init(&all, LEN);
     struct pat_err err;
     int ok = 1;
     for (int r = 0; r < N && ok; r++) {
-        struct pat_osum s;
-        pat_osum_init(&s, LEN);
+        struct pat_tree_sum s;
+        pat_tree_sum_init(&s, LEN);
         size_t lo, hi;
         pat_dist_share(&d, r, B, 1, &lo, &hi);
-        for (size_t i = lo; i < hi && ok; i++) ok = pat_osum_add(&s, i, v[i], &err) == PAT_OK;
-        ok = ok && s.n == pat_osum_count(lo, hi);
+        for (size_t i = lo; i < hi && ok; i++) ok = pat_tree_sum_add(&s, i, v[i], &err) == PAT_OK;
+        ok = ok && s.n == pat_tree_sum_count(lo, hi);
         for (size_t k = 0; k < s.n && ok; k++)
-            ok = pat_osum_add_subtree(&all, s.node[k].start, s.node[k].size, s.node[k].v,
+            ok = pat_tree_sum_add_subtree(&all, s.node[k].start, s.node[k].size, s.node[k].v,
                                       &err) == PAT_OK;
-        pat_osum_free(&s);
+        pat_tree_sum_free(&s);
     }
-    pat_osum_fold(&all, out);
-    pat_osum_free(&all);
+    pat_tree_sum_fold(&all, out);
+    pat_tree_sum_free(&all);
     return ok;
 }
 
@@ -114,12 +114,12 @@ static void test_shares_cover(struct check_ctx *c) {
 }
 
 static void test_out_of_order_refused(struct check_ctx *c) {
-    struct pat_osum s;
-    pat_osum_init(&s, LEN);
+    struct pat_tree_sum s;
+    pat_tree_sum_init(&s, LEN);
     float v[LEN] = {0};
     struct pat_err err;
-    CHECK_STATUS(c, pat_osum_add_subtree(&s, 2, 4, v, &err), PAT_ERR_USAGE);
-    pat_osum_free(&s);
+    CHECK_STATUS(c, pat_tree_sum_add_subtree(&s, 2, 4, v, &err), PAT_ERR_USAGE);
+    pat_tree_sum_free(&s);
 }
 
 int main(void) {
