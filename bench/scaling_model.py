@@ -97,7 +97,7 @@ def main():
 
     print("## Bytes each rank sends per step (MB; pretraining batch %d, fine-tuning 64)\n" % a.batch)
     Ns = [2, 3, 4, 8, 16, 32, 64]
-    print("| model | P (MAE) | " + " | ".join("N=%d" % n for n in Ns) + " | ring allreduce N=64 |")
+    print("| model | P (floats) | " + " | ".join("N=%d" % n for n in Ns) + " | ring allreduce N=64 |")
     print("|---|---|" + "---|" * len(Ns) + "---|")
     for k, (pm, pf) in PARAMS.items():
         row = ["%.1f" % (bytes_sent(pm, a.batch, n) / 1e6) for n in Ns]

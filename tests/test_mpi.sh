@@ -88,7 +88,12 @@ job=$!
 i=0
 while [ ! -e "$tmp/ck.safetensors" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 victim=""
-for p in $(pgrep -P "$job" 2>/dev/null); do
+children() { # PIDs whose parent is $1 (from /proc: procps may be absent)
+    for st in /proc/[0-9]*/stat; do
+        awk -v pp="$1" '{ sub(/^.*\) /, ""); if ($2 == pp) { split(FILENAME, f, "/"); print f[3] } }' "$st" 2>/dev/null
+    done
+}
+for p in $(children "$job"); do
     if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then victim=$p; fi
 done
 if [ -z "$victim" ]; then
