@@ -514,6 +514,11 @@ static enum pat_status match_transform(const struct ft_opts *o, const struct pat
 }
 
 static enum pat_status run_finetune(struct ft_opts *o, struct ft_outcome *out, struct pat_err *err) {
+    struct pat_dist dist; /* under mpirun: every rank trains its share, rank 0 writes */
+    pat_dist_world(&dist);
+    const int root = pat_dist_is_root(&dist);
+    o->quiet |= !root;
+    o->p.dist = &dist;
     struct pat_model *m = NULL;
     struct ft_data d;
     memset(&d, 0, sizeof d);
@@ -530,13 +535,15 @@ static enum pat_status run_finetune(struct ft_opts *o, struct ft_outcome *out, s
     if (st == PAT_OK)
         st = o->resume ? pat_finetune_resume(m, o->resume, &o->p, &tr, &va, &out->res, err)
                        : pat_finetune(m, &o->p, &tr, &va, &out->res, err);
-    if (st == PAT_OK) st = score_set(m, &d.x[1], &d.y[1], o->p.seed, &out->val, err);
+    o->p.dist = NULL;
+    if (st == PAT_OK && root) st = score_set(m, &d.x[1], &d.y[1], o->p.seed, &out->val, err);
     out->has_test = d.x[2].rows > 0;
-    if (st == PAT_OK && out->has_test) st = score_set(m, &d.x[2], &d.y[2], o->p.seed, &out->test, err);
-    if (st == PAT_OK) st = finetune_recipe(m, o->data, o->input_recipe, d.x, d.y, err);
-    if (st == PAT_OK) st = save_model(o, m, out, err);
-    if (st == PAT_OK && o->results) st = write_results(o, m, out, err);
-    if (st == PAT_OK && o->curves) st = write_curves(o->curves, &out->res, err);
+    if (st == PAT_OK && root && out->has_test)
+        st = score_set(m, &d.x[2], &d.y[2], o->p.seed, &out->test, err);
+    if (st == PAT_OK && root) st = finetune_recipe(m, o->data, o->input_recipe, d.x, d.y, err);
+    if (st == PAT_OK && root) st = save_model(o, m, out, err);
+    if (st == PAT_OK && root && o->results) st = write_results(o, m, out, err);
+    if (st == PAT_OK && root && o->curves) st = write_curves(o->curves, &out->res, err);
     ft_data_free(&d);
     pat_model_free(m);
     return st;

@@ -6,11 +6,13 @@
 #include <time.h>
 
 #include "cli.h"
+#include "dist/dist.h"
 #include "io/csv.h"
 
 enum infer_kind { INFER_EMBED, INFER_PREDICT, INFER_EXPLAIN };
 
 struct infer_opts {
+    const struct pat_dist *dist; /* the job under mpirun (else one process) */
     const char *cmd;
     enum infer_kind kind;
     const char *model, *input, *output;
@@ -125,25 +127,14 @@ static void write_header(struct output *out, enum infer_kind kind, size_t width)
     fputc('\n', out->f);
 }
 
-/* Run the model over `rows` buffered sequences and write their results;
- * first: the source row of the first of them. */
-static enum pat_status flush_rows(const struct infer_opts *o, const struct pat_model *m,
-                                  const float *x, size_t rows, size_t T, float *res,
-                                  size_t width, const struct row_source *in, size_t first,
-                                  struct output *out, struct pat_err *err) {
-    enum pat_status st;
-    if (o->kind == INFER_EMBED)
-        st = pat_embed(m, x, rows, T, res, err);
-    else if (o->kind == INFER_PREDICT)
-        st = pat_predict(m, x, rows, T, res, err);
-    else
-        st = pat_explain(m, x, rows, T, res, err);
-    if (st == PAT_OK) st = cli_check_finite(res, rows, width, first + 1, o->model, err);
-    for (size_t r = 0; st == PAT_OK && r < rows; r++) {
-        if (in->ds) write_row_name(out, in, first + r);
-        output_row(out, res + r * width, width);
-    }
-    return st;
+/* Run the model over `rows` buffered sequences into res. */
+static enum pat_status run_rows(const struct infer_opts *o, const struct pat_model *m,
+                                const float *x, size_t rows, size_t T, float *res,
+                                struct pat_err *err) {
+    if (!rows) return PAT_OK;
+    if (o->kind == INFER_EMBED) return pat_embed(m, x, rows, T, res, err);
+    if (o->kind == INFER_PREDICT) return pat_predict(m, x, rows, T, res, err);
+    return pat_explain(m, x, rows, T, res, err);
 }
 
 /* Width of one result row for sequences of T minutes. */
@@ -154,8 +145,13 @@ static size_t result_width(enum infer_kind kind, const struct pat_model *m, size
     return T / c->patch_size;
 }
 
+/* Under mpirun the rows go round in rounds of `size` batches: rank r
+ * encodes batch r of each round (every rank reads the input; each keeps
+ * its batch), rank 0 gathers the round's results in rank order and writes
+ * them, so the output is in input order and the batches are those of one
+ * process with the same --batch. */
 struct infer_buffers {
-    float *x, *res;
+    float *x, *res, *round; /* round: rank 0's results of a whole round */
     size_t T, width;
 };
 
@@ -165,7 +161,9 @@ static enum pat_status alloc_buffers(struct infer_buffers *b, const struct infer
     b->width = result_width(o->kind, m, T);
     b->x = malloc(o->batch * T * sizeof *b->x);
     b->res = malloc(o->batch * (b->width ? b->width : 1) * sizeof *b->res);
-    if (!b->x || !b->res) {
+    b->round = malloc(o->batch * (b->width ? b->width : 1) * sizeof *b->round *
+                      (size_t)pat_dist_ranks(o->dist));
+    if (!b->x || !b->res || !b->round) {
         err->status = PAT_ERR_NOMEM;
         snprintf(err->msg, sizeof err->msg, "out of memory for a batch of %zu rows", o->batch);
         return PAT_ERR_NOMEM;
@@ -196,40 +194,79 @@ static void source_close(struct row_source *s) {
     pat_dataset_close(s->ds);
 }
 
+/* Read the next round (up to ranks x batch rows); this rank keeps batch
+ * `rank` of it in b->x. *got: rows in the round, *mine: rows kept. */
+static enum pat_status read_round(const struct infer_opts *o, const struct pat_model *m,
+                                  struct row_source *in, struct infer_buffers *b, size_t done,
+                                  size_t *got, size_t *mine, struct pat_err *err) {
+    const size_t rank = o->dist ? (size_t)o->dist->rank : 0;
+    const size_t want = o->batch * (size_t)pat_dist_ranks(o->dist);
+    enum pat_status st = PAT_OK;
+    *got = *mine = 0;
+    while (st == PAT_OK && *got < want) {
+        const float *row;
+        size_t cols;
+        st = source_next(in, &row, &cols, err);
+        if (st != PAT_OK || !row) break;
+        st = cli_check_row_length(cols, o->max_minutes, done + *got + 1, o->input, err);
+        if (st != PAT_OK) break;
+        if (!b->x && (st = alloc_buffers(b, o, m, cols, err)) != PAT_OK) break;
+        if (*got / o->batch == rank) memcpy(b->x + (*mine)++ * b->T, row, cols * sizeof *row);
+        ++*got;
+    }
+    return st;
+}
+
+/* Rank 0 gathers a round of `got` rows in rank order, checks them and
+ * writes them (a dataset's rows named, after a header); done: rows before. */
+static enum pat_status write_round(const struct infer_opts *o, struct infer_buffers *b,
+                                   const struct row_source *in, size_t done, size_t got,
+                                   struct output *out, struct pat_err *err) {
+    const int size = pat_dist_ranks(o->dist);
+    size_t bytes[1024];
+    for (int r = 0; r < size; r++) {
+        size_t lo = (size_t)r * o->batch, rows = lo >= got ? 0 : got - lo;
+        bytes[r] = (rows < o->batch ? rows : o->batch) * b->width * sizeof(float);
+    }
+    enum pat_status st = pat_dist_gather(o->dist, b->res, b->round, bytes, err);
+    if (st != PAT_OK || !pat_dist_is_root(o->dist)) return st;
+    st = cli_check_finite(b->round, got, b->width, done + 1, o->model, err);
+    if (st != PAT_OK) return st;
+    if (done == 0 && in->ds) write_header(out, o->kind, b->width);
+    for (size_t r = 0; r < got; r++) {
+        if (in->ds) write_row_name(out, in, done + r);
+        output_row(out, b->round + r * b->width, b->width);
+    }
+    return PAT_OK;
+}
+
 /* Stream rows from the source through the model in batches. */
 static enum pat_status stream_rows(const struct infer_opts *o, const struct pat_model *m,
                                    struct row_source *in, struct output *out,
                                    size_t *total, struct pat_err *err) {
     struct infer_buffers b = {0};
     enum pat_status st = PAT_OK;
-    size_t pending = 0;
     double t0 = now_seconds(), last = t0;
+    const size_t rank = o->dist ? (size_t)o->dist->rank : 0;
     for (;;) {
-        const float *row;
-        size_t cols;
-        st = source_next(in, &row, &cols, err);
-        if (st != PAT_OK || !row) break;
-        st = cli_check_row_length(cols, o->max_minutes, *total + pending + 1, o->input, err);
-        if (st != PAT_OK) break;
-        if (!b.x && (st = alloc_buffers(&b, o, m, cols, err)) != PAT_OK) break;
-        if (*total == 0 && pending == 0 && in->ds) write_header(out, o->kind, b.width);
-        memcpy(b.x + pending * b.T, row, cols * sizeof *row);
-        if (++pending < o->batch) continue;
-        st = flush_rows(o, m, b.x, pending, b.T, b.res, b.width, in, *total, out, err);
-        if (st != PAT_OK) break;
-        *total += pending;
-        pending = 0;
+        size_t got, mine;
+        st = read_round(o, m, in, &b, *total, &got, &mine, err);
+        if (st != PAT_OK || !got) break;
+        st = run_rows(o, m, b.x, mine, b.T, b.res, err);
+        if (st != PAT_OK) {
+            *total += rank * o->batch; /* the failing batch, for the message */
+            break;
+        }
+        if ((st = write_round(o, &b, in, *total, got, out, err)) != PAT_OK) break;
+        *total += got;
         double t = now_seconds();
         if (!o->quiet && t - last > 2.0) {
             fprintf(stderr, "pat %s: %zu rows done, %.1f s\n", o->cmd, *total, t - t0);
             last = t;
         }
+        if (got < o->batch * (size_t)pat_dist_ranks(o->dist)) break;
     }
-    if (st == PAT_OK && pending)
-        st = flush_rows(o, m, b.x, pending, b.T, b.res, b.width, in, *total, out, err);
-    if (st == PAT_OK) *total += pending;
-    free(b.x);
-    free(b.res);
+    free(b.x), free(b.res), free(b.round);
     return st;
 }
 
@@ -258,10 +295,17 @@ static enum pat_status skip_done_transform(struct pat_model *m, const char *inpu
 }
 
 static int run_infer(int argc, char **argv, enum infer_kind kind) {
-    struct infer_opts o = {.cmd = argv[0], .kind = kind, .batch = 16,
-                          .max_minutes = CLI_MAX_MINUTES};
+    struct pat_dist dist;
+    pat_dist_world(&dist);
+    struct infer_opts o = {.dist = &dist, .cmd = argv[0], .kind = kind, .batch = 16,
+                           .max_minutes = CLI_MAX_MINUTES};
     int rc = parse_infer_opts(argc, argv, &o);
     if (rc >= 0) return rc;
+    if (dist.size > 1 && (strcmp(o.input, "-") == 0 || dist.size > 1024))
+        return cli_usage_error(o.cmd, "under mpirun the input must be a file (every rank reads "
+                               "it) and ranks at most 1024");
+    const int root = pat_dist_is_root(&dist);
+    o.quiet |= !root;
     cli_set_threads(o.threads);
     struct pat_err err = {0};
     struct pat_model *m = NULL;
@@ -278,11 +322,11 @@ static int run_infer(int argc, char **argv, enum infer_kind kind) {
     }
     if (st == PAT_OK) st = skip_done_transform(m, o.input, o.model, &err);
     if (st == PAT_OK) st = source_open(&in, o.input, &err);
-    if (st == PAT_OK) st = output_open(&out, o.output, &err);
+    if (st == PAT_OK && root) st = output_open(&out, o.output, &err);
     if (st == PAT_OK) st = stream_rows(&o, m, &in, &out, &total, &err);
     if (st != PAT_OK) locate_error(&err, o.input, total + 1);
-    if (st == PAT_OK) st = output_commit(&out, &err);
-    else output_abort(&out);
+    if (st == PAT_OK && root) st = output_commit(&out, &err);
+    else if (root) output_abort(&out);
     if (st == PAT_OK && !o.quiet) {
         double dt = now_seconds() - t0;
         fprintf(stderr, "pat %s: %zu rows with %s in %.2f s (%.2f rows/s)\n", o.cmd, total,

@@ -520,6 +520,11 @@ static enum pat_status check_transform(struct pt_opts *o, struct pat_err *err) {
 
 static enum pat_status run_pretrain(struct pt_opts *o, struct pat_pretrain_result *r,
                                     struct pat_err *err) {
+    struct pat_dist dist; /* under mpirun: every rank trains its share, rank 0 writes */
+    pat_dist_world(&dist);
+    const int root = pat_dist_is_root(&dist);
+    o->quiet |= !root;
+    o->p.dist = &dist;
     struct pat_mae *a = NULL;
     struct pt_data d;
     memset(&d, 0, sizeof d);
@@ -531,9 +536,10 @@ static enum pat_status run_pretrain(struct pt_opts *o, struct pat_pretrain_resul
     if (st == PAT_OK)
         st = o->resume ? pat_pretrain_resume(a, o->resume, &o->p, &d.set[0], &d.set[1], r, err)
                        : pat_pretrain(a, &o->p, &d.set[0], &d.set[1], r, err);
-    if (st == PAT_OK) st = save_encoder(o, a, &d, r, err);
-    if (st == PAT_OK && o->results) st = write_results(o, a, &d, r, err);
-    if (st == PAT_OK && o->curves) st = write_curves(o->curves, r, err);
+    o->p.dist = NULL;
+    if (st == PAT_OK && root) st = save_encoder(o, a, &d, r, err);
+    if (st == PAT_OK && root && o->results) st = write_results(o, a, &d, r, err);
+    if (st == PAT_OK && root && o->curves) st = write_curves(o->curves, r, err);
     pt_data_free(&d);
     pat_mae_free(a);
     return st;

@@ -11,6 +11,7 @@
 #endif
 
 #include "cli.h"
+#include "dist/dist.h"
 #include "util.h"
 
 int cli_exit_code(enum pat_status st) {
@@ -26,12 +27,28 @@ int cli_exit_code(enum pat_status st) {
     return EXIT_FAILURE_OTHER;
 }
 
+/* "pat CMD: " or, from a rank other than 0 of an MPI job, "pat CMD (rank
+ * R of N): " after a pause: an error every rank meets is reported once, by
+ * rank 0, whose pat_dist_abort ends the others while they wait; one only
+ * this rank meets still gets reported. */
+static void error_prefix(const char *cmd) {
+    struct pat_dist d;
+    pat_dist_world(&d);
+    if (d.size > 1 && d.rank > 0) {
+        sleep(2);
+        fprintf(stderr, "pat %s (rank %d of %d): ", cmd, d.rank, d.size);
+    } else {
+        fprintf(stderr, "pat %s: ", cmd);
+    }
+}
+
 /* Messages echo bytes of files and arguments: escaped (util.h) first. */
 int cli_report(const char *cmd, const struct pat_err *err) {
     char msg[PAT_ERR_MSG_LEN];
     snprintf(msg, sizeof msg, "%s", err->msg);
     pat_escape_text(msg, sizeof msg);
-    fprintf(stderr, "pat %s: %s\n", cmd, msg);
+    error_prefix(cmd);
+    fprintf(stderr, "%s\n", msg);
     return cli_exit_code(err->status);
 }
 
@@ -42,7 +59,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     pat_escape_text(msg, sizeof msg);
-    fprintf(stderr, "pat %s: %s\nTry 'pat %s --help'.\n", cmd, msg, cmd);
+    error_prefix(cmd);
+    fprintf(stderr, "%s\nTry 'pat %s --help'.\n", msg, cmd);
     return EXIT_USAGE;
 }
 

@@ -16,7 +16,8 @@ allowed() {
     top) echo "" ;;
     nn) echo "" ;;
     eval | baseline) echo "eval baseline" ;;
-    train) echo "nn eval io report" ;;
+    train) echo "nn eval io report dist" ;;
+    dist) echo "" ;;
     io) echo "nn io report" ;;
     data) echo "nn io report data" ;;
     report) echo "eval" ;;

@@ -216,13 +216,15 @@ static double sequence_loss(const struct train_run *r, float z, float y, size_t 
 /* ---- one optimizer step -------------------------------------------------------
  * Sequences of a batch are independent, so up to `lanes` of them (the
  * OpenMP thread count) run at once, each lane with its own workspace, into
- * its own zeroed gradient buffer, which is then added to r->grads in
- * sequence order (an OpenMP ordered region). The sum is
- * ((g_0 + g_1) + g_2) + ... for any number of lanes, so the step is
- * bit-identical across thread counts. With one lane the region is inactive
- * and the kernels use every thread instead. Memory: per extra lane, one
- * gradient workspace (the activations of every block for one sequence) and
- * one num_params buffer. */
+ * its own zeroed gradient buffer, which is then added to the batch sum in
+ * sequence order (an OpenMP ordered region). The sum has a fixed dyadic
+ * tree (dist/tree_sum.h), so the step is bit-identical across thread counts
+ * and, under MPI, across process counts: each rank computes its share of
+ * the batch's sequences and the ranks finish the same tree. With one lane
+ * the region is inactive and the kernels use every thread instead. Memory:
+ * per extra lane, one gradient workspace (the activations of every block
+ * for one sequence) and one num_params buffer; the sum holds up to
+ * 2 log2(batch) more. */
 
 struct batch_lanes {
     size_t n;                /* concurrent sequences */
@@ -272,16 +274,16 @@ static enum pat_status lane_sequence(struct train_run *r, struct pat_grad_ws *ws
     return pat_grad_backward(ws, r->m, dz, o, grads, err);
 }
 
-/* Sequences order[b0, b1), b->n at a time; gradients summed into r->grads
- * and losses into *loss, both in sequence order. The first failure (in
- * sequence order) is returned; later sequences are not added. */
+/* Sequences order[s0, s1) of the batch starting at b0, b->n at a time;
+ * gradients added to r->sum and losses stored in r->seq_loss, in sequence
+ * order. The first failure (in sequence order) is returned; later
+ * sequences are not added. */
 static enum pat_status batch_gradients(struct train_run *r, struct batch_lanes *b, size_t b0,
-                                       size_t b1, double *loss, struct pat_err *err) {
+                                       size_t s0, size_t s1, size_t bsz, struct pat_err *err) {
     const struct pat_grad_opts o = stage_grad_opts(r);
-    const size_t np = r->m->num_params;
     enum pat_status status = PAT_OK;
 #pragma omp parallel for ordered schedule(dynamic, 1) num_threads((int)b->n)
-    for (long i = (long)b0; i < (long)b1; i++) {
+    for (long i = (long)s0; i < (long)s1; i++) {
         size_t t = 0;
 #ifdef PAT_OMP
         t = (size_t)omp_get_thread_num(); /* which buffers; the sums do not depend on it */
@@ -289,27 +291,56 @@ static enum pat_status batch_gradients(struct train_run *r, struct batch_lanes *
         double l = 0.0;
         struct pat_err e;
         enum pat_status st =
-            lane_sequence(r, b->ws[t], b->grads[t], (size_t)i, b0, b1 - b0, &o, &l, &e);
+            lane_sequence(r, b->ws[t], b->grads[t], (size_t)i, b0, bsz, &o, &l, &e);
 #pragma omp ordered
         if (status == PAT_OK) {
+            r->seq_loss[(size_t)i - b0] = l;
+            if (st == PAT_OK) st = pat_tree_sum_add(&r->sum, (size_t)i - b0, b->grads[t], &e);
             status = st;
             if (st != PAT_OK && err) *err = e;
-            *loss += l;
-            if (st == PAT_OK) pat_add_inplace(r->grads, b->grads[t], np);
         }
     }
     return status;
 }
 
+/* Every rank's share of the batch order[b0, b1) into r->grads (the sum)
+ * and *loss (added in sequence order), identical on every rank. */
+static enum pat_status shared_gradients(struct train_run *r, size_t b0, size_t b1,
+                                        double *loss, struct pat_err *err) {
+    const size_t bsz = b1 - b0;
+    size_t lo, hi;
+    pat_dist_share(r->p->dist, r->p->dist ? r->p->dist->rank : 0, bsz, 1, &lo, &hi);
+    struct batch_lanes lanes = {0};
+    enum pat_status st = lanes_init(&lanes, r, hi - lo ? hi - lo : 1, err);
+    if (st == PAT_OK) st = batch_gradients(r, &lanes, b0, b0 + lo, b0 + hi, bsz, err);
+    lanes_free(&lanes);
+    if (st == PAT_OK) st = pat_tree_sum_combine(&r->sum, r->p->dist, bsz, r->grads, NULL, err);
+    pat_tree_sum_reset(&r->sum);
+    if (st == PAT_OK)
+        st = pat_dist_allgather_shares(r->p->dist, r->seq_loss, bsz, 1, sizeof(double), err);
+    *loss = 0.0;
+    for (size_t i = 0; st == PAT_OK && i < bsz; i++) *loss += r->seq_loss[i];
+    return st;
+}
+
+/* Stop when the ranks' weights or optimizer state differ (cheap: one
+ * checksum per rank). */
+static enum pat_status ranks_agree(const struct train_run *r, struct pat_err *err) {
+    if (pat_dist_ranks(r->p->dist) == 1) return PAT_OK;
+    const size_t bytes = r->m->num_params * sizeof(float);
+    uint64_t h = pat_dist_checksum(r->opt.step, r->m->params, bytes);
+    if (r->opt.m) h = pat_dist_checksum(h, r->opt.m, bytes);
+    if (r->opt.v) h = pat_dist_checksum(h, r->opt.v, bytes);
+    char what[96];
+    snprintf(what, sizeof what, "the weights and optimizer state after step %llu",
+             (unsigned long long)r->opt.step);
+    return pat_dist_agree(r->p->dist, h, what, err);
+}
+
 /* One optimizer step on the batch order[b0, b1); returns the batch loss. */
 static enum pat_status train_batch(struct train_run *r, size_t b0, size_t b1, double *loss,
                                    double *norm, struct pat_err *err) {
-    struct batch_lanes lanes = {0};
-    memset(r->grads, 0, r->m->num_params * sizeof *r->grads);
-    *loss = 0.0;
-    enum pat_status st = lanes_init(&lanes, r, b1 - b0, err);
-    if (st == PAT_OK) st = batch_gradients(r, &lanes, b0, b1, loss, err);
-    lanes_free(&lanes);
+    enum pat_status st = shared_gradients(r, b0, b1, loss, err);
     if (st != PAT_OK) return st;
     *norm = r->p->clip_norm > 0 ? pat_clip_grad_norm(r->grads, r->m->num_params, r->p->clip_norm)
                                 : pat_grad_norm(r->grads, r->m->num_params);
@@ -320,7 +351,9 @@ static enum pat_status train_batch(struct train_run *r, size_t b0, size_t b1, do
                         (unsigned long long)r->opt.step + 1);
     struct pat_param_group g[4];
     size_t ng = stage_groups(r, g);
-    return pat_optim_step(&r->opt, r->m->params, r->grads, g, ng, err);
+    st = pat_optim_step(&r->opt, r->m->params, r->grads, g, ng, err);
+    if (st == PAT_OK && r->opt.step % PAT_DIST_AGREE_EVERY == 0) st = ranks_agree(r, err);
+    return st;
 }
 
 static double now_seconds(void) {
@@ -331,7 +364,7 @@ static double now_seconds(void) {
 
 enum pat_status pat_train_predict(const struct pat_model *m, const struct pat_train_data *d,
                                   float *out, struct pat_err *err) {
-    const size_t chunk = 64;
+    const size_t chunk = PAT_PREDICT_CHUNK;
     for (size_t i = 0; i < d->n; i += chunk) {
         size_t n = d->n - i < chunk ? d->n - i : chunk;
         enum pat_status st = pat_predict_transformed(m, d->x + i * d->T, n, d->T, out + i, err);
@@ -340,10 +373,17 @@ enum pat_status pat_train_predict(const struct pat_model *m, const struct pat_tr
     return PAT_OK;
 }
 
-/* Validation metrics into entry. */
+/* Validation metrics into entry; each rank predicts its share of the
+ * rows (in whole chunks of pat_train_predict) and all get every row. */
 static enum pat_status validate(struct train_run *r, struct pat_epoch_log *entry,
                                 struct pat_err *err) {
-    enum pat_status st = pat_train_predict(r->m, r->val, r->probs, err);
+    const struct pat_dist *d = r->p->dist;
+    const size_t T = r->val->T, unit = PAT_PREDICT_CHUNK;
+    size_t lo, hi;
+    pat_dist_share(d, d ? d->rank : 0, r->val->n, unit, &lo, &hi);
+    struct pat_train_data share = {r->val->x + lo * T, r->val->y + lo, hi - lo, T};
+    enum pat_status st = share.n ? pat_train_predict(r->m, &share, r->probs + lo, err) : PAT_OK;
+    if (st == PAT_OK) st = pat_dist_allgather_shares(d, r->probs, r->val->n, unit, sizeof(float), err);
     if (st != PAT_OK) return st;
     double loss = 0.0;
     for (size_t i = 0; i < r->val->n; i++) {
@@ -417,7 +457,8 @@ static enum pat_status run_epoch(struct train_run *r, int *stop, struct pat_err 
     entry.seconds = now_seconds() - t0;
     entry.seq_per_s = t_train > 0 ? (double)r->train->n / t_train : 0.0;
     st = append_log(r->res, &entry, err);
-    if (st == PAT_OK && r->p->checkpoint_path)
+    if (st == PAT_OK) st = ranks_agree(r, err);
+    if (st == PAT_OK && r->p->checkpoint_path && pat_dist_is_root(r->p->dist))
         st = train_checkpoint_save(r, r->p->checkpoint_path, err);
     if (st == PAT_OK && r->p->on_epoch) r->p->on_epoch(&entry, r->p->user);
     return st;
@@ -451,7 +492,7 @@ static enum pat_status run_stages(struct train_run *r, struct pat_err *err) {
     enum pat_status st = run_stage(r, err);
     if (st != PAT_OK || r->p->mode != PAT_FT_TWO_STAGE || r->stage == 2) return st;
     begin_stage(r, 2);
-    if (r->p->checkpoint_path) {
+    if (r->p->checkpoint_path && pat_dist_is_root(r->p->dist)) {
         st = train_checkpoint_save(r, r->p->checkpoint_path, err);
         if (st != PAT_OK) return st;
     }
@@ -464,7 +505,8 @@ static void run_free(struct train_run *r) {
     pat_optim_free(&r->opt);
     pat_grad_ws_free(r->ws);
     free(r->grads), free(r->best), free(r->best_m), free(r->best_v);
-    free(r->order), free(r->probs);
+    free(r->order), free(r->probs), free(r->seq_loss);
+    pat_tree_sum_free(&r->sum);
 }
 
 static enum pat_status run_init(struct train_run *r, struct pat_model *m,
@@ -483,7 +525,10 @@ static enum pat_status run_init(struct train_run *r, struct pat_model *m,
     r->grads = pat_calloc(n, sizeof(float)), r->best = pat_calloc(n, sizeof(float));
     r->best_m = pat_calloc(n, sizeof(float)), r->best_v = pat_calloc(n, sizeof(float));
     r->order = pat_calloc(tr->n, sizeof(size_t)), r->probs = pat_calloc(va->n, sizeof(float));
-    if (!r->grads || !r->best || !r->best_m || !r->best_v || !r->order || !r->probs)
+    r->seq_loss = pat_calloc(p->batch_size, sizeof(double));
+    pat_tree_sum_init(&r->sum, n);
+    if (!r->grads || !r->best || !r->best_m || !r->best_v || !r->order || !r->probs ||
+        !r->seq_loss)
         return pat_fail(err, PAT_ERR_NOMEM, "out of memory for training state");
     size_t pos = 0;
     for (size_t i = 0; i < tr->n; i++) pos += tr->y[i] == 1.0f;

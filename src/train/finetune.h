@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dist/dist.h"
 #include "train/optim.h"
 #include "pat.h"
 
@@ -90,6 +91,11 @@ struct pat_train_params {
     const char *checkpoint_path; /* written atomically after every epoch; NULL: none */
     pat_epoch_callback on_epoch;
     void *user;
+    /* data parallel (docs/scaling.md): NULL or one rank: this process does
+     * everything. Otherwise every rank calls with the same arguments and
+     * data, computes its share of each batch, and all end with the same
+     * bits as one process; only rank 0 writes the checkpoint. */
+    const struct pat_dist *dist;
 };
 
 /* Defaults = the "paper" recipe for the given architecture. */
@@ -140,6 +146,9 @@ enum pat_status pat_finetune_resume(struct pat_model *m, const char *checkpoint,
                                     const struct pat_train_data *train,
                                     const struct pat_train_data *val,
                                     struct pat_train_result *result, struct pat_err *err);
+
+/* Rows per call of pat_train_predict. */
+#define PAT_PREDICT_CHUNK 64
 
 /* Head probabilities of x (n, T) in batches; out (n). */
 enum pat_status pat_train_predict(const struct pat_model *m, const struct pat_train_data *d,

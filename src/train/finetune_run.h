@@ -3,6 +3,7 @@
 #ifndef PAT_FINETUNE_RUN_H
 #define PAT_FINETUNE_RUN_H
 
+#include "dist/tree_sum.h"
 #include "nn/grad.h"
 #include "nn/model.h"
 #include "train/optim.h"
@@ -26,6 +27,8 @@ struct train_run {
     size_t *order;               /* (train n) batch order scratch */
     float *probs;                /* (val n) */
     double class_weight[2], pos_weight;
+    struct pat_tree_sum sum;         /* the batch's gradients in a fixed tree */
+    double *seq_loss;            /* (batch) each sequence's share of the loss */
 };
 
 /* Fingerprint of everything that must match to resume (params and data

@@ -4,6 +4,7 @@
 #include "train/pretrain.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -94,12 +95,13 @@ static void epoch_order(const struct pretrain_run *r) {
     }
 }
 
-/* When sequence k of a batch starts a new mask group, draw the group's
- * permutation perm (N), seeded by (salt, batch key, group). */
+/* When sequence k of a batch starts a new mask group, or is the first this
+ * process handles (`first`: a rank's share may start inside a group), draw
+ * the group's permutation perm (N), seeded by (salt, batch key, group). */
 static void group_perm(const struct pat_pretrain_params *p, size_t *perm, size_t N,
-                       uint64_t salt, uint64_t key, size_t k) {
+                       uint64_t salt, uint64_t key, size_t k, int first) {
     const size_t g = p->mask_group;
-    if (g == 0 ? k != 0 : k % g != 0) return;
+    if (!first && (g == 0 ? k != 0 : k % g != 0)) return;
     struct pat_rng rng;
     seed3(&rng, p->seed, salt, key, g == 0 ? 0 : k / g);
     pat_mae_permutation(perm, N, &rng);
@@ -111,25 +113,61 @@ static struct pat_mae_opts mae_opts(const struct pat_pretrain_params *p, int tra
     return (struct pat_mae_opts){p->unshuffle, p->loss, training ? p->dropout : 0.0f};
 }
 
-/* One optimizer step on the batch order[b0, b1); *loss = the batch mean. */
-static enum pat_status train_batch(struct pretrain_run *r, size_t b0, size_t b1, double *loss,
-                                   double *norm, struct pat_err *err) {
+/* This rank's share of the batch order[b0, b1): each sequence's gradients
+ * added to r->sum (a fixed tree: dist/tree_sum.h) and its loss share stored. */
+static enum pat_status share_gradients(struct pretrain_run *r, size_t b0, size_t b1,
+                                       struct pat_err *err) {
     const struct pat_pretrain_data *d = r->train;
     const struct pat_mae_opts o = mae_opts(r->p, 1);
-    const size_t bsz = b1 - b0;
-    memset(r->grads, 0, r->mae->num_params * sizeof *r->grads);
-    *loss = 0.0;
-    for (size_t i = b0; i < b1; i++) {
-        group_perm(r->p, r->perm, d->T / r->mae->cfg.patch_size, SALT_MASK, r->opt.step, i - b0);
+    const size_t bsz = b1 - b0, np = r->mae->num_params;
+    size_t lo, hi;
+    pat_dist_share(r->p->dist, r->p->dist ? r->p->dist->rank : 0, bsz, 1, &lo, &hi);
+    for (size_t i = b0 + lo; i < b0 + hi; i++) {
+        group_perm(r->p, r->perm, d->T / r->mae->cfg.patch_size, SALT_MASK, r->opt.step, i - b0,
+                   i == b0 + lo);
         struct pat_rng rng;
         seed3(&rng, r->p->seed, SALT_DROPOUT, r->opt.step, i - b0);
         double l;
+        memset(r->seq_grads, 0, np * sizeof *r->seq_grads);
         enum pat_status st = pat_mae_forward(r->ws, r->mae, d->rows[r->order[i]], d->mean, d->std,
                                              r->perm, &o, &rng, &l, err);
-        if (st == PAT_OK) st = pat_mae_backward(r->ws, r->mae, 1.0f / (float)bsz, r->grads, err);
+        if (st == PAT_OK)
+            st = pat_mae_backward(r->ws, r->mae, 1.0f / (float)bsz, r->seq_grads, err);
+        if (st == PAT_OK) st = pat_tree_sum_add(&r->sum, i - b0, r->seq_grads, err);
         if (st != PAT_OK) return st;
-        *loss += l / (double)bsz;
+        r->seq_loss[i - b0] = l / (double)bsz;
     }
+    return PAT_OK;
+}
+
+/* Stop when the ranks' weights or optimizer state differ (cheap: one
+ * checksum per rank). */
+static enum pat_status ranks_agree(const struct pretrain_run *r, struct pat_err *err) {
+    if (pat_dist_ranks(r->p->dist) == 1) return PAT_OK;
+    const size_t bytes = r->mae->num_params * sizeof(float);
+    uint64_t h = pat_dist_checksum(r->opt.step, r->mae->params, bytes);
+    if (r->opt.m) h = pat_dist_checksum(h, r->opt.m, bytes);
+    if (r->opt.v) h = pat_dist_checksum(h, r->opt.v, bytes);
+    h = pat_dist_checksum(h, &r->lr, sizeof r->lr);
+    char what[96];
+    snprintf(what, sizeof what, "the weights and optimizer state after step %llu",
+             (unsigned long long)r->opt.step);
+    return pat_dist_agree(r->p->dist, h, what, err);
+}
+
+/* One optimizer step on the batch order[b0, b1); *loss = the batch mean.
+ * Every rank computes its share; all end with the same sum and step. */
+static enum pat_status train_batch(struct pretrain_run *r, size_t b0, size_t b1, double *loss,
+                                   double *norm, struct pat_err *err) {
+    const size_t bsz = b1 - b0;
+    enum pat_status st = share_gradients(r, b0, b1, err);
+    if (st == PAT_OK) st = pat_tree_sum_combine(&r->sum, r->p->dist, bsz, r->grads, NULL, err);
+    pat_tree_sum_reset(&r->sum);
+    if (st == PAT_OK)
+        st = pat_dist_allgather_shares(r->p->dist, r->seq_loss, bsz, 1, sizeof(double), err);
+    if (st != PAT_OK) return st;
+    *loss = 0.0;
+    for (size_t i = 0; i < bsz; i++) *loss += r->seq_loss[i];
     *norm = r->p->clip_norm > 0 ? pat_clip_grad_norm(r->grads, r->mae->num_params, r->p->clip_norm)
                                 : pat_grad_norm(r->grads, r->mae->num_params);
     if (!isfinite(*norm) || !isfinite(*loss))
@@ -137,26 +175,44 @@ static enum pat_status train_batch(struct pretrain_run *r, size_t b0, size_t b1,
                         "non-finite loss or gradient at epoch %zu, step %llu: lower the "
                         "learning rate", r->epoch + 1, (unsigned long long)r->opt.step + 1);
     struct pat_param_group g = {0, r->mae->num_params, (float)r->lr, (float)r->p->weight_decay, 0};
-    return pat_optim_step(&r->opt, r->mae->params, r->grads, &g, 1, err);
+    st = pat_optim_step(&r->opt, r->mae->params, r->grads, &g, 1, err);
+    if (st == PAT_OK && r->opt.step % PAT_DIST_AGREE_EVERY == 0) st = ranks_agree(r, err);
+    return st;
 }
 
-/* Mean loss over d with the fixed validation masks, dropout off; perm (N)
- * is scratch. */
+/* Rows [lo, hi) of d with the fixed validation masks, dropout off; each
+ * row's loss into row_loss; perm (N) is scratch. */
+static enum pat_status validate_rows(const struct pat_mae *mae,
+                                     const struct pat_pretrain_params *p, struct pat_mae_ws *ws,
+                                     size_t *perm, const struct pat_pretrain_data *d, size_t lo,
+                                     size_t hi, double *row_loss, struct pat_err *err) {
+    const struct pat_mae_opts o = mae_opts(p, 0);
+    const size_t bs = p->batch_size, N = d->T / mae->cfg.patch_size;
+    for (size_t i = lo; i < hi; i++) {
+        group_perm(p, perm, N, SALT_VAL_MASK, i / bs, i % bs, i == lo);
+        enum pat_status st = pat_mae_forward(ws, mae, d->rows[i], d->mean, d->std, perm, &o, NULL,
+                                             &row_loss[i], err);
+        if (st != PAT_OK) return st;
+    }
+    return PAT_OK;
+}
+
+/* Mean loss over d (each rank its share of the rows, summed in row order
+ * on every rank); perm (N) is scratch. */
 static enum pat_status validate(const struct pat_mae *mae, const struct pat_pretrain_params *p,
                                 struct pat_mae_ws *ws, size_t *perm,
                                 const struct pat_pretrain_data *d, double *loss,
                                 struct pat_err *err) {
-    const struct pat_mae_opts o = mae_opts(p, 0);
-    const size_t bs = p->batch_size, N = d->T / mae->cfg.patch_size;
+    double *row_loss = pat_calloc(d->n, sizeof *row_loss);
+    if (!row_loss) return pat_fail(err, PAT_ERR_NOMEM, "out of memory for validation");
+    size_t lo, hi;
+    pat_dist_share(p->dist, p->dist ? p->dist->rank : 0, d->n, 1, &lo, &hi);
+    enum pat_status st = validate_rows(mae, p, ws, perm, d, lo, hi, row_loss, err);
+    if (st == PAT_OK) st = pat_dist_allgather_shares(p->dist, row_loss, d->n, 1, sizeof(double), err);
     double sum = 0.0;
-    for (size_t i = 0; i < d->n; i++) {
-        group_perm(p, perm, N, SALT_VAL_MASK, i / bs, i % bs);
-        double l;
-        enum pat_status st = pat_mae_forward(ws, mae, d->rows[i], d->mean, d->std, perm, &o, NULL,
-                                             &l, err);
-        if (st != PAT_OK) return st;
-        sum += l;
-    }
+    for (size_t i = 0; i < d->n; i++) sum += row_loss[i];
+    free(row_loss);
+    if (st != PAT_OK) return st;
     *loss = sum / (double)d->n;
     return isfinite(*loss) ? PAT_OK
                            : pat_fail(err, PAT_ERR_NUMERIC, "non-finite validation loss");
@@ -216,7 +272,8 @@ static enum pat_status run_epoch(struct pretrain_run *r, int *stop, struct pat_e
     r->epoch++;
     entry.seconds = now_seconds() - t0;
     st = append_log(r->res, &entry, err);
-    if (st == PAT_OK && r->p->checkpoint_path)
+    if (st == PAT_OK) st = ranks_agree(r, err);
+    if (st == PAT_OK && r->p->checkpoint_path && pat_dist_is_root(r->p->dist))
         st = pretrain_checkpoint_save(r, r->p->checkpoint_path, err);
     if (st == PAT_OK && r->p->on_epoch) r->p->on_epoch(&entry, r->p->user);
     return st;
@@ -242,6 +299,8 @@ static void run_free(struct pretrain_run *r) {
     pat_optim_free(&r->opt);
     pat_mae_ws_free(r->ws);
     free(r->grads), free(r->best), free(r->order), free(r->perm);
+    free(r->seq_grads), free(r->seq_loss);
+    pat_tree_sum_free(&r->sum);
 }
 
 static enum pat_status run_init(struct pretrain_run *r, struct pat_mae *mae,
@@ -260,7 +319,10 @@ static enum pat_status run_init(struct pretrain_run *r, struct pat_mae *mae,
     r->grads = pat_calloc(n, sizeof(float)), r->best = pat_calloc(n, sizeof(float));
     r->order = pat_calloc(tr->n, sizeof(size_t));
     r->perm = pat_calloc(tr->T / mae->cfg.patch_size, sizeof(size_t));
-    if (!r->grads || !r->best || !r->order || !r->perm)
+    r->seq_grads = pat_calloc(n, sizeof(float));
+    r->seq_loss = pat_calloc(p->batch_size, sizeof(double));
+    pat_tree_sum_init(&r->sum, n);
+    if (!r->grads || !r->best || !r->order || !r->perm || !r->seq_grads || !r->seq_loss)
         return pat_fail(err, PAT_ERR_NOMEM, "out of memory for the pretraining state");
     memcpy(r->best, mae->params, n * sizeof *r->best); /* until an epoch improves */
     r->lr = p->lr;

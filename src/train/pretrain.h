@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "nn/mae.h"
+#include "dist/dist.h"
 #include "train/optim.h"
 #include "pat.h"
 
@@ -67,6 +68,12 @@ struct pat_pretrain_params {
     const char *checkpoint_path; /* written atomically after every epoch; NULL: none */
     pat_pretrain_callback on_epoch;
     void *user;
+    /* data parallel (docs/scaling.md): NULL or one rank: this process does
+     * everything. Otherwise every rank calls with the same arguments and
+     * data, computes its share of each batch and of validation, and all
+     * end with the same bits as one process; only rank 0 writes the
+     * checkpoint. */
+    const struct pat_dist *dist;
 };
 
 /* pat-spec §3.2 for the encoder's depth: 1-3 blocks S/M values, 4-7 L, 8+ huge. */

@@ -3,6 +3,7 @@
 #ifndef PAT_PRETRAIN_RUN_H
 #define PAT_PRETRAIN_RUN_H
 
+#include "dist/tree_sum.h"
 #include "nn/mae.h"
 #include "train/optim.h"
 #include "train/pretrain.h"
@@ -22,6 +23,9 @@ struct pretrain_run {
     struct pat_plateau plateau;
     double lr;           /* current learning rate (plateau reductions applied) */
     size_t epoch;        /* epochs done */
+    struct pat_tree_sum sum; /* the batch's gradients in a fixed tree */
+    float *seq_grads;    /* num_params: one sequence's gradients */
+    double *seq_loss;    /* (max(batch, val n)) per-sequence losses */
 };
 
 /* Fingerprint of everything that must match to resume into buf. */
