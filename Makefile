@@ -211,3 +211,6 @@ demo: all $(DJ_BIN)
 
 # Keep objects between runs (they are intermediates of the test binaries).
 .SECONDARY:
+
+# Optional parts, one fragment each (mk/*.mk).
+include $(wildcard mk/*.mk)

@@ -1,0 +1,54 @@
+# Shared library, installation and pkg-config file (issue 17).
+#   make shared                 build/libpat.so: only the pat_* API of include/pat.h
+#                               is exported (PAT_API; everything else is hidden)
+#   make install PREFIX=DIR     header, libpat.a, libpat.so (+ links), the pat CLI
+#                               and DIR/lib/pkgconfig/pat.pc (DESTDIR honoured)
+# The library's objects are compiled again with -fPIC -fvisibility=hidden into
+# $(BUILD)/pic/, so build/libpat.a and build/pat stay exactly as they are.
+# The soname carries the API version: libpat.so.MAJOR, or libpat.so.0.MINOR
+# while the major version is 0 (every 0.x release may change the ABI).
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+PAT_VERSION_STR := $(shell sed -n 's/^\#define PAT_VERSION "\(.*\)"/\1/p' include/pat.h)
+PAT_VERSION_MAJOR := $(word 1,$(subst ., ,$(PAT_VERSION_STR)))
+PAT_VERSION_MINOR := $(word 2,$(subst ., ,$(PAT_VERSION_STR)))
+PAT_SOVERSION := $(if $(filter 0,$(PAT_VERSION_MAJOR)),0.$(PAT_VERSION_MINOR),$(PAT_VERSION_MAJOR))
+SHARED_SONAME := libpat.so.$(PAT_SOVERSION)
+SHARED_REAL := libpat.so.$(PAT_VERSION_STR)
+PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+
+$(BUILD)/pic/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	@echo "CC (pic) $<"
+	@$(CC) $(CFLAGS) -fPIC -fvisibility=hidden $(if $(findstring keras_h5,$<),$(HDF5_CFLAGS)) \
+	    $(if $(filter src/io/xpt.c,$<),$(READSTAT_CFLAGS)) -c $< -o $@
+
+$(BUILD)/$(SHARED_REAL): $(PIC_OBJ) mk/libpat.map
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SHARED_SONAME) -Wl,--no-undefined \
+	    -Wl,--version-script=mk/libpat.map -o $@ $(PIC_OBJ) $(LDLIBS)
+
+$(BUILD)/$(SHARED_SONAME) $(BUILD)/libpat.so: $(BUILD)/$(SHARED_REAL)
+	@ln -sf $(SHARED_REAL) $@
+
+$(BUILD)/pat.pc: include/pat.h mk/shared.mk
+	@mkdir -p $(dir $@)
+	@printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' 'libdir=$${prefix}/lib' \
+	    'includedir=$${prefix}/include' '' 'Name: pat' \
+	    'Description: Pretrained Actigraphy Transformer (PAT) inference and training' \
+	    'Version: $(PAT_VERSION_STR)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lpat' \
+	    'Libs.private: $(strip $(filter-out -fopenmp,$(LDFLAGS)) $(LDLIBS) $(filter -fopenmp,$(LDFLAGS)))' > $@
+
+.PHONY: shared install
+shared: $(BUILD)/libpat.so $(BUILD)/$(SHARED_SONAME)
+
+install: all shared $(BUILD)/pat.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(BUILD)/pat $(DESTDIR)$(PREFIX)/bin/pat
+	install -m 644 include/pat.h $(DESTDIR)$(PREFIX)/include/pat.h
+	install -m 644 $(BUILD)/libpat.a $(DESTDIR)$(PREFIX)/lib/libpat.a
+	install -m 755 $(BUILD)/$(SHARED_REAL) $(DESTDIR)$(PREFIX)/lib/$(SHARED_REAL)
+	ln -sf $(SHARED_REAL) $(DESTDIR)$(PREFIX)/lib/$(SHARED_SONAME)
+	ln -sf $(SHARED_SONAME) $(DESTDIR)$(PREFIX)/lib/libpat.so
+	install -m 644 $(BUILD)/pat.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/pat.pc
