@@ -76,7 +76,7 @@ ifneq ($(NO_BLAS),1)
   endif
 endif
 
-LIB_SRC := $(wildcard src/*.c src/io/*.c src/data/*.c src/report/*.c src/baseline/*.c)
+LIB_SRC := $(wildcard src/*.c src/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -208,6 +208,15 @@ bench-depresjon: all $(DJ_BIN)
 .PHONY: demo
 demo: all $(DJ_BIN)
 	sh scripts/demo.sh $(BUILD)
+
+# Source-tree dependency rule (DEVELOPING.md): which folder may include which,
+# and no two files that call each other.
+.PHONY: check-deps
+check-deps: $(BUILD)/libpat.a
+	@sh tools/check_deps.sh src $(BUILD)/src
+
+# Optional subsystems keep their probes and targets in mk/<name>.mk.
+include $(sort $(wildcard mk/*.mk))
 
 # Keep objects between runs (they are intermediates of the test binaries).
 .SECONDARY:

@@ -21,10 +21,10 @@
 #include <omp.h>
 #endif
 
-#include "gemm.h"
+#include "nn/gemm.h"
 #include "pat.h"
 #include "rng.h"
-#include "train.h"
+#include "train/finetune.h"
 
 #ifdef PAT_HAVE_BLAS /* after pat's headers: OpenBLAS's complex.h defines I */
 #include <cblas.h>

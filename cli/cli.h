@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "metrics.h"
+#include "eval/metrics.h"
 #include "pat.h"
 #include "report/json.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "train.h"
+#include "train/finetune.h"
 
 struct eval_opts {
     const char *model, *input, *labels, *output, *split;

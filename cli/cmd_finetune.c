@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "report/svg.h"
-#include "train.h"
+#include "train/finetune.h"
 
 struct ft_opts {
     const char *model, *output, *recipe, *results, *curves, *resume, *data;

@@ -9,8 +9,8 @@
 #include <strings.h>
 
 #include "cli.h"
-#include "model.h"
-#include "pretrain.h"
+#include "nn/model.h"
+#include "train/pretrain.h"
 #include "report/svg.h"
 #include "util.h"
 

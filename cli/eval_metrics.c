@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "metrics.h"
+#include "eval/metrics.h"
 
 enum pat_status eval_metrics_compute(struct eval_metrics *e, const float *prob,
                                      const float *label, size_t n, double threshold,

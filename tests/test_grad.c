@@ -8,12 +8,12 @@
 #include <omp.h>
 #endif
 
-#include "attention.h"
+#include "nn/attention.h"
 #include "check.h"
-#include "gemm.h"
-#include "grad.h"
-#include "kernels.h"
-#include "model.h"
+#include "nn/gemm.h"
+#include "nn/grad.h"
+#include "nn/kernels.h"
+#include "nn/model.h"
 #include "rng.h"
 
 static void fill_normal(float *x, size_t n, struct pat_rng *rng, float scale) {

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
-#include "model.h"
+#include "nn/model.h"
 #include "pat.h"
 
 #ifdef PAT_HAVE_HDF5

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attention.h"
+#include "nn/attention.h"
 #include "check.h"
-#include "gemm.h"
-#include "kernels.h"
+#include "nn/gemm.h"
+#include "nn/kernels.h"
 #include "rng.h"
 
 /* pat-spec §2.3: PE[p, i] = sin(p w_i), PE[p, 48+i] = cos(p w_i), w_i = 10000^(-2i/96). */

@@ -12,8 +12,8 @@
 
 #include "check.h"
 #include "io/safetensors.h"
-#include "mae.h"
-#include "model.h"
+#include "nn/mae.h"
+#include "nn/model.h"
 #include "rng.h"
 
 /* ---- masking ---------------------------------------------------------------- */

@@ -7,8 +7,8 @@
 
 #include "check.h"
 #include "io/keras_h5_write.h"
-#include "mae.h"
-#include "model.h"
+#include "nn/mae.h"
+#include "nn/model.h"
 
 static int same_model(const struct pat_model *a, const struct pat_model *b) {
     if (a->num_params != b->num_params || a->num_tensors != b->num_tensors ||

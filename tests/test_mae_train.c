@@ -10,8 +10,8 @@
 #endif
 
 #include "check.h"
-#include "mae.h"
-#include "pretrain.h"
+#include "nn/mae.h"
+#include "train/pretrain.h"
 #include "rng.h"
 
 /* Sequences with structure to learn: a daily-like rhythm of random phase

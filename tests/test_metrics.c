@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "metrics.h"
+#include "eval/metrics.h"
 #include "rng.h"
 
 #define NCASES 9

@@ -9,8 +9,8 @@
 #endif
 
 #include "check.h"
-#include "infer.h"
-#include "kernels.h"
+#include "nn/infer.h"
+#include "nn/kernels.h"
 #include "rng.h"
 
 /* pat-spec §1.2 */

@@ -12,8 +12,8 @@
 
 #include "check.h"
 #include "io/safetensors.h"
-#include "model.h"
-#include "optim.h"
+#include "nn/model.h"
+#include "train/optim.h"
 #include "rng.h"
 
 /* Optimizer trajectories: |got - want| <= OPT_ATOL + OPT_RTOL |want|. The

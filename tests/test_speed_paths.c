@@ -17,12 +17,12 @@
 #include <omp.h>
 #endif
 
-#include "attention.h"
+#include "nn/attention.h"
 #include "check.h"
-#include "gemm.h"
-#include "kernels.h"
+#include "nn/gemm.h"
+#include "nn/kernels.h"
 #include "rng.h"
-#include "train.h"
+#include "train/finetune.h"
 
 static float *random_floats(size_t n, unsigned long long seed, float scale) {
     float *x = malloc((n ? n : 1) * sizeof *x);

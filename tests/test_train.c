@@ -10,11 +10,11 @@
 #endif
 
 #include "check.h"
-#include "grad.h"
+#include "nn/grad.h"
 #include "io/safetensors.h"
-#include "metrics.h"
-#include "model.h"
-#include "train.h"
+#include "eval/metrics.h"
+#include "nn/model.h"
+#include "train/finetune.h"
 
 /* ---- gradients against tests/fixtures/train/grad_*.safetensors ----------------- */
 

@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "metrics.h"
+#include "eval/metrics.h"
 #include "pat.h"
 
 enum dj_method { DJ_FEATURES = 0, DJ_RANDOM_PROBE, DJ_RANDOM_FULL, DJ_MAE_PROBE, DJ_MAE_FULL,

@@ -7,9 +7,9 @@
 
 #include "baseline/logreg.h"
 #include "dj.h"
-#include "mae.h"
-#include "pretrain.h"
-#include "train.h"
+#include "nn/mae.h"
+#include "train/pretrain.h"
+#include "train/finetune.h"
 #include "util.h"
 
 /* Row pointers of the windows of participants with role a or b. */

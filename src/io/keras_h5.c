@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/model_io.h"
+#include "io/model_check.h"
 #include "util.h"
 
 #ifndef PAT_HAVE_HDF5

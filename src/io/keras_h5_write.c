@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "io/keras_h5_write.h"
-#include "io/model_io.h"
+#include "io/model_check.h"
 #include "report/atomic.h"
 #include "util.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "atomic.h"
-#include "metrics.h"
+#include "eval/metrics.h"
 #include "util.h"
 
 #define MAX_DOTS 60     /* series with at most this many points get dots */

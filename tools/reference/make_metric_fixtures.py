@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""make_metric_fixtures.py - reference values for src/metrics.c.
+"""make_metric_fixtures.py - reference values for src/eval/metrics.c.
 
 Writes tests/fixtures/metrics/case_K.csv (header "score,label"; scores as
 float32 printed with %.9g, so parsing them back as float32 is exact) and

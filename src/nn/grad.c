@@ -3,15 +3,15 @@
  * (pat-spec §2.1-§2.6) and adds the dropout sites; the backward walks the
  * same steps in reverse, accumulating into the parameter-shaped gradient.
  * The transformer blocks themselves are in block.c. */
-#include "grad.h"
+#include "nn/grad.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-#include "block.h"
-#include "gemm.h"
-#include "kernels.h"
-#include "model.h"
+#include "nn/block.h"
+#include "nn/gemm.h"
+#include "nn/kernels.h"
+#include "nn/model.h"
 #include "util.h"
 
 struct pat_grad_ws {

@@ -1,12 +1,12 @@
-/* train_run.h - the state of one fine-tuning run, shared by the epoch loop
- * (train.c) and checkpoints (train_ckpt.c). Internal. */
-#ifndef PAT_TRAIN_RUN_H
-#define PAT_TRAIN_RUN_H
+/* finetune_run.h - the state of one fine-tuning run, shared by the epoch loop
+ * (finetune.c) and checkpoints (finetune_ckpt.c). Internal. */
+#ifndef PAT_FINETUNE_RUN_H
+#define PAT_FINETUNE_RUN_H
 
-#include "grad.h"
-#include "model.h"
-#include "optim.h"
-#include "train.h"
+#include "nn/grad.h"
+#include "nn/model.h"
+#include "train/optim.h"
+#include "train/finetune.h"
 
 struct train_run {
     struct pat_model *m;
@@ -40,4 +40,4 @@ enum pat_status train_checkpoint_save(const struct train_run *r, const char *pat
 enum pat_status train_checkpoint_load(struct train_run *r, const char *path,
                                       struct pat_err *err);
 
-#endif /* PAT_TRAIN_RUN_H */
+#endif /* PAT_FINETUNE_RUN_H */

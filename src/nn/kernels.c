@@ -1,12 +1,12 @@
 /* kernels.c - forward kernels of the PAT encoder (see kernels.h). */
-#include "kernels.h"
+#include "nn/kernels.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gemm.h"
+#include "nn/gemm.h"
 
 void pat_positional_encoding_rows(float *pe, size_t p0, size_t rows, size_t E) {
     const size_t half = E / 2;

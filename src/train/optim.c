@@ -1,7 +1,7 @@
 /* optim.c - Adam (Keras and PyTorch forms), AdamW, gradient clipping,
  * cosine and plateau learning-rate schedules, early stopping.
  * Formulas and their sources are listed in optim.h. */
-#include "optim.h"
+#include "train/optim.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* ckpt_meta.c - checkpoint metadata builder (ckpt_meta.h). */
-#include "ckpt_meta.h"
+#include "train/ckpt_meta.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -22,7 +22,7 @@
 
 #include <stddef.h>
 
-#include "model.h"
+#include "nn/model.h"
 #include "pat.h"
 #include "rng.h"
 

@@ -3,9 +3,9 @@
 #ifndef PAT_PRETRAIN_RUN_H
 #define PAT_PRETRAIN_RUN_H
 
-#include "mae.h"
-#include "optim.h"
-#include "pretrain.h"
+#include "nn/mae.h"
+#include "train/optim.h"
+#include "train/pretrain.h"
 
 struct pretrain_run {
     struct pat_mae *mae;

@@ -1,10 +1,10 @@
-/* model_io.h - helpers shared by the model readers (safetensors, Keras H5). */
-#ifndef PAT_IO_MODEL_IO_H
-#define PAT_IO_MODEL_IO_H
+/* model_check.h - helpers shared by the model readers (safetensors, Keras H5). */
+#ifndef PAT_IO_MODEL_CHECK_H
+#define PAT_IO_MODEL_CHECK_H
 
 #include <stddef.h>
 
-#include "model.h"
+#include "nn/model.h"
 
 /* Check every weight is finite and scaler/std (when present) is > 0;
  * errors name `what` (the file), the tensor and the flat element index. */
@@ -18,4 +18,4 @@ enum pat_status pat_err_prefix(struct pat_err *err, const char *path, enum pat_s
 /* Write "(d0, d1, ...)" into buf (always NUL-terminated). */
 void pat_format_shape(char *buf, size_t len, const size_t *shape, size_t ndim);
 
-#endif /* PAT_IO_MODEL_IO_H */
+#endif /* PAT_IO_MODEL_CHECK_H */

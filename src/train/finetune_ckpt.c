@@ -1,4 +1,4 @@
-/* train_ckpt.c - fine-tuning checkpoints: one safetensors file holding the
+/* finetune_ckpt.c - fine-tuning checkpoints: one safetensors file holding the
  * weights (under their model names), the optimizer moments, the best
  * epoch's snapshot, and in __metadata__ the step, the epoch, the
  * early-stopping and schedule state, the history and a fingerprint of the
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ckpt_meta.h"
+#include "train/ckpt_meta.h"
 #include "io/safetensors.h"
-#include "train_run.h"
+#include "train/finetune_run.h"
 #include "util.h"
 
 #define CKPT_FORMAT "pat-finetune-checkpoint-1"

@@ -21,14 +21,14 @@
  * compiled once per instruction set (gemm.h); row sums use LANES partial
  * sums in a fixed order, the same on every path.
  */
-#include "attention.h"
+#include "nn/attention.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gemm.h"
+#include "nn/gemm.h"
 #include "util.h"
 
 #define KEY_TILE 128 /* keys (forward) or queries (backward) per inner step */

@@ -6,7 +6,7 @@
  * accumulated as integers (or integer-valued doubles, exact below 2^53), so
  * the AUC numerator is exact for n up to about 1e8.
  */
-#include "metrics.h"
+#include "eval/metrics.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* train.h - fine-tuning: modes, recipes, the epoch loop, early stopping and
+/* finetune.h - fine-tuning: modes, recipes, the epoch loop, early stopping and
  * checkpoints.
  *
  *     struct pat_train_params p;
@@ -20,13 +20,13 @@
  * checkpoint ends bit-identical to an uninterrupted one, and the thread
  * count changes nothing.
  */
-#ifndef PAT_TRAIN_H
-#define PAT_TRAIN_H
+#ifndef PAT_FINETUNE_H
+#define PAT_FINETUNE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "optim.h"
+#include "train/optim.h"
 #include "pat.h"
 
 enum pat_finetune_mode { PAT_FT_FULL = 0, PAT_FT_PROBE = 1, PAT_FT_TWO_STAGE = 2 };
@@ -145,4 +145,4 @@ enum pat_status pat_finetune_resume(struct pat_model *m, const char *checkpoint,
 enum pat_status pat_train_predict(const struct pat_model *m, const struct pat_train_data *d,
                                   float *out, struct pat_err *err);
 
-#endif /* PAT_TRAIN_H */
+#endif /* PAT_FINETUNE_H */

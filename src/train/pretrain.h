@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mae.h"
-#include "optim.h"
+#include "nn/mae.h"
+#include "train/optim.h"
 #include "pat.h"
 
 struct pat_pretrain_log {

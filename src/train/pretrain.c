@@ -1,14 +1,14 @@
 /* pretrain.c - masked-autoencoder pretraining loop (see pretrain.h):
  * batches with shared mask permutations, Keras Adam, validation,
  * ReduceLROnPlateau and early stopping on validation loss. ref: pat-spec §3.2 */
-#include "pretrain.h"
+#include "train/pretrain.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "pretrain_run.h"
+#include "train/pretrain_run.h"
 #include "util.h"
 
 /* ---- parameters ------------------------------------------------------------------ */

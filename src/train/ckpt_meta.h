@@ -1,4 +1,4 @@
-/* ckpt_meta.h - the metadata of a checkpoint being built (train_ckpt.c,
+/* ckpt_meta.h - the metadata of a checkpoint being built (finetune_ckpt.c,
  * pretrain_ckpt.c): keys are literals or borrowed strings, numbers are
  * formatted into the builder's own text. */
 #ifndef PAT_CKPT_META_H

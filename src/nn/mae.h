@@ -40,8 +40,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "block.h"
-#include "model.h"
+#include "nn/block.h"
+#include "nn/model.h"
 #include "pat.h"
 #include "rng.h"
 

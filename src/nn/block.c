@@ -1,15 +1,15 @@
 /* block.c - training forward and backward of one post-norm transformer
  * block (see block.h). The forward mirrors infer.c (pat-spec §2.4) and adds
  * the two dropout sites; the backward walks the same steps in reverse. */
-#include "block.h"
+#include "nn/block.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "attention.h"
-#include "gemm.h"
-#include "kernels.h"
+#include "nn/attention.h"
+#include "nn/gemm.h"
+#include "nn/kernels.h"
 #include "util.h"
 
 /* Carve `count` slices of the given sizes (in floats) out of one zeroed

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
+#include "nn/model.h"
 #include "util.h"
 
 #define PAT_MAX_META 1024 /* entries; more is refused */

@@ -1,6 +1,6 @@
-/* train.c - fine-tuning loop: stages, batches, loss weighting, schedules,
- * early stopping with restore-best (see train.h). */
-#include "train.h"
+/* finetune.c - fine-tuning loop: stages, batches, loss weighting, schedules,
+ * early stopping with restore-best (see finetune.h). */
+#include "train/finetune.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -9,10 +9,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include "infer.h"
-#include "kernels.h"
-#include "metrics.h"
-#include "train_run.h"
+#include "nn/infer.h"
+#include "nn/kernels.h"
+#include "eval/metrics.h"
+#include "train/finetune_run.h"
 #include "util.h"
 
 #ifdef PAT_OMP

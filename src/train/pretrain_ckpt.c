@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ckpt_meta.h"
+#include "train/ckpt_meta.h"
 #include "io/safetensors.h"
-#include "pretrain_run.h"
+#include "train/pretrain_run.h"
 #include "util.h"
 
 #define CKPT_FORMAT "pat-pretrain-checkpoint-1"

@@ -1,15 +1,15 @@
 /* mae.c - the masked autoencoder of PAT pretraining (see mae.h): parameter
  * layout, initialisation, masking, and the training forward/backward of one
  * sequence. ref: pat-spec §3.3 */
-#include "mae.h"
+#include "nn/mae.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gemm.h"
-#include "kernels.h"
+#include "nn/gemm.h"
+#include "nn/kernels.h"
 #include "util.h"
 
 /* ---- layout ------------------------------------------------------------------ */

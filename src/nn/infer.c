@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attention.h"
-#include "gemm.h"
-#include "infer.h"
-#include "kernels.h"
-#include "model.h"
+#include "nn/attention.h"
+#include "nn/gemm.h"
+#include "nn/infer.h"
+#include "nn/kernels.h"
+#include "nn/model.h"
 #include "util.h"
 
 #ifdef PAT_OMP

@@ -14,7 +14,7 @@
  * The inner index is blocked by KC, which changes no sum: a block continues
  * from the value the previous one stored.
  */
-#include "gemm.h"
+#include "nn/gemm.h"
 
 #include <math.h>
 #include <stdlib.h>
