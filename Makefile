@@ -220,6 +220,3 @@ include $(sort $(wildcard mk/*.mk))
 
 # Keep objects between runs (they are intermediates of the test binaries).
 .SECONDARY:
-
-# Optional parts, one fragment each (mk/*.mk).
-include $(wildcard mk/*.mk)

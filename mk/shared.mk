@@ -4,7 +4,7 @@
 #   make install PREFIX=DIR     header, libpat.a, libpat.so (+ links), the pat CLI
 #                               and DIR/lib/pkgconfig/pat.pc (DESTDIR honoured)
 # The library's objects are compiled again with -fPIC -fvisibility=hidden into
-# $(BUILD)/pic/, so build/libpat.a and build/pat stay exactly as they are.
+# $(BUILD)/pic/, so $(BUILD)/libpat.a and $(BUILD)/pat stay exactly as they are.
 # The soname carries the API version: libpat.so.MAJOR, or libpat.so.0.MINOR
 # while the major version is 0 (every 0.x release may change the ABI).
 
@@ -16,17 +16,18 @@ PAT_VERSION_MINOR := $(word 2,$(subst ., ,$(PAT_VERSION_STR)))
 PAT_SOVERSION := $(if $(filter 0,$(PAT_VERSION_MAJOR)),0.$(PAT_VERSION_MINOR),$(PAT_VERSION_MAJOR))
 SHARED_SONAME := libpat.so.$(PAT_SOVERSION)
 SHARED_REAL := libpat.so.$(PAT_VERSION_STR)
-PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 
-$(BUILD)/pic/%.o: %.c $(wildcard include/*.h src/*.h src/*/*.h)
-	@mkdir -p $(dir $@)
-	@echo "CC (pic) $<"
-	@$(CC) $(CFLAGS) -fPIC -fvisibility=hidden $(if $(findstring keras_h5,$<),$(HDF5_CFLAGS)) \
-	    $(if $(filter src/io/xpt.c,$<),$(READSTAT_CFLAGS)) -c $< -o $@
+# The PIC library is the ordinary one built again by the same rules (so every
+# per-file flag of the Makefile and of mk/*.mk applies) in $(BUILD)/pic.
+.PHONY: pic-always
+$(BUILD)/pic/libpat.a: pic-always
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/pic OPT="$(OPT) -fPIC -fvisibility=hidden" \
+	    $(BUILD)/pic/libpat.a
 
-$(BUILD)/$(SHARED_REAL): $(PIC_OBJ) mk/libpat.map
+$(BUILD)/$(SHARED_REAL): $(BUILD)/pic/libpat.a mk/libpat.map
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SHARED_SONAME) -Wl,--no-undefined \
-	    -Wl,--version-script=mk/libpat.map -o $@ $(PIC_OBJ) $(LDLIBS)
+	    -Wl,--version-script=mk/libpat.map -o $@ \
+	    -Wl,--whole-archive $(BUILD)/pic/libpat.a -Wl,--no-whole-archive $(LDLIBS)
 
 $(BUILD)/$(SHARED_SONAME) $(BUILD)/libpat.so: $(BUILD)/$(SHARED_REAL)
 	@ln -sf $(SHARED_REAL) $@
