@@ -32,18 +32,17 @@ $(BUILD)/$(SHARED_REAL): $(BUILD)/pic/libpat.a mk/libpat.map
 $(BUILD)/$(SHARED_SONAME) $(BUILD)/libpat.so: $(BUILD)/$(SHARED_REAL)
 	@ln -sf $(SHARED_REAL) $@
 
-$(BUILD)/pat.pc: include/pat.h mk/shared.mk
-	@mkdir -p $(dir $@)
-	@printf '%s\n' 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' 'libdir=$${prefix}/lib' \
-	    'includedir=$${prefix}/include' '' 'Name: pat' \
-	    'Description: Pretrained Actigraphy Transformer (PAT) inference and training' \
-	    'Version: $(PAT_VERSION_STR)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lpat' \
-	    'Libs.private: $(strip $(filter-out -fopenmp,$(LDFLAGS)) $(LDLIBS) $(filter -fopenmp,$(LDFLAGS)))' > $@
+# pat.pc for the prefix being installed to (written at install time).
+PAT_PC_LINES = 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' 'libdir=$${prefix}/lib' \
+    'includedir=$${prefix}/include' '' 'Name: pat' \
+    'Description: Pretrained Actigraphy Transformer (PAT) inference and training' \
+    'Version: $(PAT_VERSION_STR)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lpat' \
+    'Libs.private: $(strip $(filter-out -fopenmp,$(LDFLAGS)) $(LDLIBS) $(filter -fopenmp,$(LDFLAGS)))'
 
 .PHONY: shared install
 shared: $(BUILD)/libpat.so $(BUILD)/$(SHARED_SONAME)
 
-install: all shared $(BUILD)/pat.pc
+install: all shared
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BUILD)/pat $(DESTDIR)$(PREFIX)/bin/pat
@@ -52,4 +51,4 @@ install: all shared $(BUILD)/pat.pc
 	install -m 755 $(BUILD)/$(SHARED_REAL) $(DESTDIR)$(PREFIX)/lib/$(SHARED_REAL)
 	ln -sf $(SHARED_REAL) $(DESTDIR)$(PREFIX)/lib/$(SHARED_SONAME)
 	ln -sf $(SHARED_SONAME) $(DESTDIR)$(PREFIX)/lib/libpat.so
-	install -m 644 $(BUILD)/pat.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/pat.pc
+	printf '%s\n' $(PAT_PC_LINES) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/pat.pc
