@@ -21,5 +21,6 @@ test-python: python all fixtures
 python-venv-check: shared
 	sh python/tests/venv_check.sh $(PYTHON)
 
-bench-python: python all
-	$(PYTHON) bench/bench_python.py --build $(BUILD) --threads $(or $(THREADS),2)
+bench-python: python all $(BUILD)/bench/bench_job
+	$(PYTHON) bench/bench_python.py --build $(BUILD) --threads $(or $(THREADS),2) \
+	    $(if $(WEEKS),--weeks $(WEEKS)) $(if $(REPS),--reps $(REPS))
