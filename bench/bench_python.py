@@ -5,8 +5,10 @@ binding (pat.Model.predict and .embed on a float32 (WEEKS, 10080) array) and
 compares the rate with the library called from C in its own process
 (bench/bench_job infer: pat_predict on the same number of weeks, same
 architecture, same threads). The two alternate, REPS times each, so a busy
-machine slows both alike; the ratio printed is binding / C of the median
-rates (1.00 = no overhead; the target is within 5 %, i.e. >= 0.95).
+machine slows both alike. The ratios printed are binding / C of the median
+rates and C / binding of the median CPU seconds per week (1.00 = no
+overhead; the target is within 5 %, i.e. >= 0.95). On a shared machine the
+CPU-time ratio is the steadier of the two.
 
     python3 bench/bench_python.py --build build [--arch S] [--weeks 1000] [--threads 2] [--reps 3]
 """
@@ -25,16 +27,19 @@ T = 10080
 
 
 def c_rate(build, arch, weeks, threads):
-    """pat_predict's rate in bench_job (one warm-up call, then one timed)."""
+    """pat_predict in bench_job (one warm-up call, then one timed): weeks per
+    second and CPU seconds (all threads) per week."""
     out = subprocess.run([os.path.join(build, "bench", "bench_job"), "infer", arch, str(weeks),
                           "1", str(threads)], check=True, capture_output=True, text=True).stdout
-    return float(re.search(r"seq_per_s=([0-9.]+)", out).group(1))
+    rate = float(re.search(r"seq_per_s=([0-9.]+)", out).group(1))
+    cpu = float(re.search(r"cpu_s=([0-9.]+)", out).group(1))
+    return rate, cpu / weeks
 
 
 def py_rate(fn, x, threads):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     fn(x, threads=threads)
-    return x.shape[0] / (time.perf_counter() - t0)
+    return x.shape[0] / (time.perf_counter() - t0), (time.process_time() - c0) / x.shape[0]
 
 
 def main():
@@ -55,21 +60,24 @@ def main():
                         "-o", path], check=True, capture_output=True)
         model = pat.load(path)
     model.predict(x[:16], threads=args.threads)  # warm-up
-    rates = {"c_predict": [], "py_predict": [], "py_embed": []}
+    runs = {"c_predict": [], "py_predict": [], "py_embed": []}
     for rep in range(args.reps):
-        rates["c_predict"].append(c_rate(args.build, args.arch, args.weeks, args.threads))
-        rates["py_predict"].append(py_rate(model.predict, x, args.threads))
-        rates["py_embed"].append(py_rate(model.embed, x, args.threads))
-        print(f"rep {rep + 1}: " + ", ".join(f"{k} {v[-1]:.2f} weeks/s" for k, v in rates.items()),
-              flush=True)
-    med = {k: statistics.median(v) for k, v in rates.items()}
-    print(f"PAT-{args.arch}, {args.weeks} weeks per call, {args.threads} threads, "
-          f"median of {args.reps}:")
-    print(f"  C (bench_job, pat_predict)  {med['c_predict']:8.2f} weeks/s")
-    print(f"  Python Model.predict        {med['py_predict']:8.2f} weeks/s  "
-          f"ratio {med['py_predict'] / med['c_predict']:.3f}")
-    print(f"  Python Model.embed          {med['py_embed']:8.2f} weeks/s  "
-          f"ratio {med['py_embed'] / med['c_predict']:.3f}")
+        runs["c_predict"].append(c_rate(args.build, args.arch, args.weeks, args.threads))
+        runs["py_predict"].append(py_rate(model.predict, x, args.threads))
+        runs["py_embed"].append(py_rate(model.embed, x, args.threads))
+        print(f"rep {rep + 1}: " + ", ".join(f"{k} {v[-1][0]:.2f} weeks/s {1e3 * v[-1][1]:.1f} cpu-ms/week"
+                                             for k, v in runs.items()), flush=True)
+    rate = {k: statistics.median(r for r, _ in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in runs.items()}
+    print(f"PAT-{args.arch}, {args.weeks} weeks per call, {args.threads} threads, median of "
+          f"{args.reps} (ratios: binding / C; wall rate, and CPU time per week C / binding):")
+    for key, label in (("c_predict", "C (bench_job, pat_predict)"),
+                       ("py_predict", "Python Model.predict"), ("py_embed", "Python Model.embed")):
+        line = f"  {label:28s} {rate[key]:8.2f} weeks/s {1e3 * cpu[key]:7.1f} cpu-ms/week"
+        if key != "c_predict":
+            line += (f"  rate ratio {rate[key] / rate['c_predict']:.3f}"
+                     f"  cpu ratio {cpu['c_predict'] / cpu[key]:.3f}")
+        print(line)
     model.close()
 
 

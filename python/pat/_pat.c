@@ -28,17 +28,18 @@
 
 static PyObject *PatError; /* set once at module init */
 
-/* Raise PatError(message, status) with .message and .status set. */
+/* Raise PatError(message) with .message and .status set. The message is
+ * decoded as file names are (undecodable bytes of a path survive). */
 static PyObject *raise_pat(enum pat_status status, const char *msg) {
-    PyObject *exc = PyObject_CallFunction(PatError, "s", msg);
-    if (!exc) return NULL;
-    PyObject *m = PyUnicode_FromString(msg), *s = PyLong_FromLong((long)status);
-    if (m && s && PyObject_SetAttrString(exc, "message", m) == 0 &&
+    PyObject *m = PyUnicode_DecodeFSDefault(msg);
+    if (!m) return NULL;
+    PyObject *exc = PyObject_CallOneArg(PatError, m), *s = PyLong_FromLong((long)status);
+    if (exc && s && PyObject_SetAttrString(exc, "message", m) == 0 &&
         PyObject_SetAttrString(exc, "status", s) == 0)
         PyErr_SetObject(PatError, exc);
-    Py_XDECREF(m);
+    Py_DECREF(m);
     Py_XDECREF(s);
-    Py_DECREF(exc);
+    Py_XDECREF(exc);
     return NULL;
 }
 

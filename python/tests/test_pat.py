@@ -152,6 +152,8 @@ def test_bad_inputs_raise_with_the_library_message():
             assert "float32 or float64" in str(e)
     missing = os.path.join(tempfile.gettempdir(), "no-such-pat-model.safetensors")
     _raises(lambda: pat.load(missing), pat.ERR_IO, missing)
+    odd = os.path.join(tempfile.gettempdir(), "no-such-\udcff-model.safetensors")  # byte 0xff
+    _raises(lambda: pat.load(odd), pat.ERR_IO, odd)
     with tempfile.NamedTemporaryFile(suffix=".safetensors") as f:
         f.write(b"not a model at all")
         f.flush()
