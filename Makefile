@@ -138,7 +138,7 @@ asan:
 # The library is rebuilt in build-fuzz with ASan + UBSan (UBSan fatal) and
 # fuzzer coverage; each harness runs on a scratch copy of its seed corpus.
 FUZZ_CC ?= clang-14
-FUZZ_NAMES := safetensors keras_h5 csv xpt dataset
+FUZZ_NAMES := safetensors keras_h5 csv xpt dataset readers_csv actilife awd fitbit agd apple_health
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_TIME ?= 30
 FUZZ_ARGS ?=

@@ -7,6 +7,7 @@
 
 #include "eval/metrics.h"
 #include "pat.h"
+#include "report/atomic.h"
 #include "report/json.h"
 
 /* Exit codes (documented in docs/cli.md). */
@@ -32,23 +33,50 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
-/* An output that appears only when complete: a temporary file beside the
- * target, renamed over it by output_commit; stdout when path is NULL or "-". */
+/* An output that appears only when complete: report/atomic.h's helper
+ * (temporary + rename; symlinks followed; FIFOs and devices streamed);
+ * stdout when path is NULL or "-". */
 struct output {
     FILE *f;
-    char *path;     /* final path, NULL for stdout */
-    char *tmp_path; /* temporary file, NULL for stdout */
+    const char *path;            /* final path as given, NULL for stdout */
+    struct pat_atomic_file file; /* unused for stdout */
 };
 
 enum pat_status output_open(struct output *o, const char *path, struct pat_err *err);
 enum pat_status output_commit(struct output *o, struct pat_err *err);
 void output_abort(struct output *o); /* removes the temporary file */
 
+/* Every one of rows x width results finite? Else PAT_ERR_NUMERIC naming
+ * the model, the 1-based row (first_row + r) and the column: a non-finite
+ * value made inside pat is as fatal as one in the input. */
+enum pat_status cli_check_finite(const float *v, size_t rows, size_t width, size_t first_row,
+                                 const char *model, struct pat_err *err);
+
 /* Write n floats as one CSV line with %.9g. */
 void output_row(struct output *o, const float *v, size_t n);
 
-/* Apply --threads (0 keeps the OpenMP default). */
+/* Apply --threads (0 keeps the OpenMP default: OMP_NUM_THREADS or all
+ * cores); either is capped at CLI_MAX_THREADS. pat's main applies the cap
+ * once before any command runs. */
+#define CLI_MAX_THREADS 1024
 void cli_set_threads(int threads);
+
+/* Rows longer than this many minutes (8 weeks) are refused unless
+ * --max-minutes raises it: attention's cost grows with the square of the
+ * length (one 1.08M-minute row ran for minutes at 630 MB). */
+#define CLI_MAX_MINUTES 80640
+/* Parse --max-minutes (1..2^26); prints the usage error itself. */
+int cli_parse_max_minutes(const char *cmd, const char *arg, size_t *out);
+/* PAT_ERR_USAGE when a row (1-based `row` of path) of T minutes exceeds max. */
+enum pat_status cli_check_row_length(size_t T, size_t max, size_t row, const char *path,
+                                     struct pat_err *err);
+
+/* Training inputs beyond +-1e15 overflow float32 inside the network and
+ * used to stop training with "lower the learning rate"; refused first,
+ * naming file, row (1-based, of the rows given) and column. */
+#define CLI_TRAIN_ABS_MAX 1e15
+enum pat_status cli_check_train_range(const float *const *rows, const float *v, size_t n,
+                                      size_t cols, const char *path, struct pat_err *err);
 
 /* A whole numeric CSV in memory: rows x cols floats. */
 struct matrix {

@@ -19,6 +19,7 @@
 #include "data/series_long.h"
 #include "data/split.h"
 #include "data/synth.h"
+#include "readers/readers.h"
 #include "util.h"
 
 #define MAX_CSV 4096
@@ -64,6 +65,9 @@ struct build_opts {
     const char *depresjon, *long_csv, *paxmin, *paxraw;
     const char *csv[MAX_CSV];
     size_t ncsv;
+    const char *input[MAX_CSV];
+    size_t ninput;
+    struct pat_read_options rd;
     struct pat_csv_series_params csvp;
     struct pat_long_csv_params longp;
     const char *labels, *dpq, *demo;
@@ -79,7 +83,8 @@ enum {
     O_DROP_UNLABELED, O_DUPLICATES, O_NO_DST, O_MAX_GAP, O_ZERO_RUN, O_KEEP_NONWEAR,
     O_LENGTH, O_PATCH, O_ALIGN, O_STRIDE, O_MAX_WINDOWS, O_MIN_DAY, O_MIN_DAYS, O_FILL,
     O_LOG1P, O_SCALER, O_VAL, O_TEST, O_FOLDS, O_SEED, O_SPLIT_UNLABELED, O_REPORT,
-    O_SMOOTH, O_SMOOTH_WINDOW, O_SMOOTH_ORDER, O_TEST_COUNT, O_USE_COUNT
+    O_SMOOTH, O_SMOOTH_WINDOW, O_SMOOTH_ORDER, O_TEST_COUNT, O_USE_COUNT, O_INPUT, O_FORMAT,
+    O_DATE_FORMAT, O_EPOCH_AGG
 };
 
 static const struct option build_longopts[] = {
@@ -110,6 +115,9 @@ static const struct option build_longopts[] = {
     {"smooth-order", required_argument, 0, O_SMOOTH_ORDER},
     {"test-count", required_argument, 0, O_TEST_COUNT},
     {"use-count", required_argument, 0, O_USE_COUNT},
+    {"input", required_argument, 0, O_INPUT}, {"format", required_argument, 0, O_FORMAT},
+    {"date-format", required_argument, 0, O_DATE_FORMAT},
+    {"epoch-agg", required_argument, 0, O_EPOCH_AGG},
     {"report", required_argument, 0, O_REPORT}, {"output", required_argument, 0, 'o'},
     {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 
@@ -126,7 +134,18 @@ static void print_build_help(int report_only) {
               "labels, participant-level splits and per-minute scalers (docs/data.md).\n",
               stdout);
     fputs("\nInputs (one kind):\n"
-          "  --depresjon DIR        Depresjon folder: condition/ (label 1), control/ (label 0),\n"
+          "  --input PATH           activity files as devices and apps write them; a folder\n"
+          "                         means its files; repeatable (docs/data.md \"Input formats\")\n"
+          "  --format NAME          auto|actilife-csv|agd|awd|fitbit-minute|apple-health|csv\n"
+          "                         (default auto: decided from each file's content)\n"
+          "  --value-col NAME       the value column (ActiLife: default Vector Magnitude, else\n"
+          "                         Axis1; agd: vm, axis1..3, steps, lux; csv: by name)\n"
+          "  --time-col NAME        csv: the timestamp column (default: the first that reads)\n"
+          "  --date-format ORDER    auto|mdy|dmy|ymd for dates like 3/4/2024 (default auto:\n"
+          "                         month first unless the first number is above 12)\n"
+          "  --epoch-agg RULE       sum|mean for epochs shorter than a minute (default sum)\n",
+          stdout);
+    fputs(          "  --depresjon DIR        Depresjon folder: condition/ (label 1), control/ (label 0),\n"
           "                         scores.csv columns (madrs1, madrs2, age, ...) as covariates\n"
           "  --csv PATH             one participant per CSV (id = file stem); a folder means\n"
           "                         its *.csv files; repeatable\n"
@@ -203,6 +222,27 @@ static int build_source_opt(struct build_opts *o, int c) {
         o->csvp.start = t;
         return -1;
     }
+    case O_INPUT:
+        if (o->ninput == MAX_CSV) return cli_usage_error(o->cmd, "more than %d --input", MAX_CSV);
+        o->input[o->ninput++] = optarg;
+        return -1;
+    case O_FORMAT:
+        if ((k = pat_format_parse(optarg)) < 0)
+            return cli_usage_error(o->cmd, "unknown --format '%s' (auto, actilife-csv, agd, awd, "
+                                   "fitbit-minute, apple-health, csv)", optarg);
+        o->rd.format = (enum pat_format)k;
+        return -1;
+    case O_DATE_FORMAT:
+        if ((k = pat_date_order_parse(optarg)) < 0)
+            return cli_usage_error(o->cmd, "unknown --date-format '%s' (auto, mdy, dmy, ymd)",
+                                   optarg);
+        o->rd.date_order = (enum pat_date_order)k;
+        return -1;
+    case O_EPOCH_AGG:
+        if ((k = pat_epoch_agg_parse(optarg)) < 0)
+            return cli_usage_error(o->cmd, "unknown --epoch-agg '%s' (sum, mean)", optarg);
+        o->rd.agg = (enum pat_epoch_agg)k;
+        return -1;
     case O_LONG: o->long_csv = optarg; return -1;
     case O_IDCOL: o->longp.id_col = optarg; return -1;
     case O_TIMECOL: o->longp.time_col = optarg; return -1;
@@ -302,11 +342,11 @@ static int build_split_opt(struct build_opts *o, int c) {
 }
 
 static int check_build_opts(struct build_opts *o, int val_given) {
-    int kinds = (o->depresjon != NULL) + (o->ncsv > 0) + (o->long_csv != NULL) +
+    int kinds = (o->depresjon != NULL) + (o->ncsv > 0) + (o->ninput > 0) + (o->long_csv != NULL) +
                 (o->paxmin != NULL) + (o->paxraw != NULL);
     if (kinds != 1)
-        return cli_usage_error(o->cmd, "give exactly one kind of input (--depresjon, --csv, "
-                               "--long, --paxmin or --paxraw)");
+        return cli_usage_error(o->cmd, "give exactly one kind of input (--input, --depresjon, "
+                               "--csv, --long, --paxmin or --paxraw)");
     if (o->long_csv && (!o->longp.id_col || !o->longp.time_col || !o->longp.value_col))
         return cli_usage_error(o->cmd, "--long needs --id-col, --time-col and --value-col");
     if (!o->report_only && !o->output) return cli_usage_error(o->cmd, "missing -o OUT.patd");
@@ -374,18 +414,36 @@ static enum pat_status load_labels(const struct build_opts *o, struct pat_labels
         st = pat_nhanes_read_dpq(o->dpq, &o->nh, L, &ps, err);
         if (st == PAT_OK && !o->quiet)
             fprintf(stderr, "pat %s: %s: %zu rows, %zu labelled (%zu with PHQ-9 >= %g); excluded: "
-                    "%zu refused/don't know, %zu missing items, %zu unanswered\n", o->cmd,
+                    "%zu refused/don't know, %zu missing items, %zu unanswered; %zu with "
+                    "refused or missing items counted as 0 (--phq-missing zero)\n", o->cmd,
                     o->dpq, ps.rows, ps.labeled, ps.positive, o->nh.phq_threshold, ps.refused,
-                    ps.missing, ps.unanswered);
+                    ps.missing, ps.unanswered, ps.zeroed);
     }
     size_t rows;
     if (st == PAT_OK && o->demo) st = pat_nhanes_read_demo(o->demo, L, &rows, err);
     return st;
 }
 
+/* Which format each --input file was read as. */
+static void note_format(void *user, const char *path, enum pat_format f, int detected) {
+    const struct build_opts *o = user;
+    if (!o->quiet)
+        fprintf(stderr, "pat %s: %s: %s%s\n", o->cmd, path, pat_format_name(f),
+                detected ? " (detected from its content)" : "");
+}
+
 static enum pat_status run_source(const struct build_opts *o, struct pat_build *b, size_t *n,
                                   struct pat_err *err) {
     const struct pat_series_rules *r = &o->bp.rules;
+    if (o->ninput) {
+        struct pat_read_options ro = o->rd;
+        ro.rules = *r;
+        ro.value_col = o->longp.value_col;
+        ro.time_col = o->longp.time_col;
+        ro.on_file = note_format;
+        ro.on_file_user = (void *)o;
+        return pat_read_inputs(o->input, o->ninput, &ro, pat_build_series_fn, b, n, err);
+    }
     if (o->depresjon) return pat_depresjon_read(o->depresjon, r, pat_build_series_fn, b, n, err);
     if (o->ncsv) {
         struct pat_csv_series_params p = o->csvp;
@@ -501,6 +559,7 @@ static int run_build(int argc, char **argv, int report_only) {
     o->cmd = report_only ? "data report" : "data build";
     o->report_only = report_only;
     o->bp = pat_build_default_params();
+    o->rd = pat_read_default_options();
     o->nh = pat_nhanes_default_params();
     o->bp.progress = progress;
     o->bp.progress_user = o;
@@ -563,9 +622,12 @@ static void info_rows(const struct pat_dataset *ds) {
         char t[PAT_TIME_LEN];
         pat_time_format(pat_dataset_start(ds, i), t);
         unsigned f = pat_dataset_fold(ds, i);
-        printf("%zu,%s,%s,%g,%s,", i, pat_dataset_id(ds, i), t, (double)pat_dataset_label(ds, i),
-               pat_split_name(pat_dataset_split(ds, i)));
-        if (f == PAT_FOLD_NONE) printf("-,");
+        float y = pat_dataset_label(ds, i);
+        printf("%zu,%s,%s,", i + 1, pat_dataset_id(ds, i), t); /* rows count from 1 */
+        if (isnan(y)) printf("NA,"); /* unlabeled: NA, as data export writes it */
+        else printf("%g,", (double)y);
+        printf("%s,", pat_split_name(pat_dataset_split(ds, i)));
+        if (f == PAT_FOLD_NONE) printf("NA,");
         else printf("%u,", f);
         printf("%zu\n", pat_dataset_valid_minutes(ds, i));
     }
@@ -692,7 +754,7 @@ static enum pat_status export_rows(const struct export_opts *o, const struct pat
         if (o->standardize) {
             if (!pat_dataset_scaler(ds, s, &mean, &std)) {
                 st = pat_fail(err, PAT_ERR_USAGE, "%s: row %zu (split %s) has no stored scaler "
-                              "to standardize with", o->input, i, pat_split_name(s));
+                              "to standardize with", o->input, i + 1, pat_split_name(s));
                 break;
             }
             for (size_t j = 0; j < T; j++) z[j] = (row[j] - mean[j]) / std[j];

@@ -11,7 +11,7 @@ struct eval_opts {
     const char *model, *input, *labels, *output, *split;
     int json, threads;
     double threshold;
-    size_t bootstrap;
+    size_t bootstrap, max_minutes;
     unsigned long long seed;
 };
 
@@ -32,6 +32,7 @@ static void print_eval_help(void) {
           "      --bootstrap N      bootstrap resamples for the CI (default 1000; 0: none)\n"
           "      --seed S           bootstrap seed (default 1)\n"
           "  -t, --threads N        OpenMP threads\n"
+          "      --max-minutes N    refuse rows longer than N minutes (default 80640)\n"
           "  -h, --help             this help\n",
           stdout);
 }
@@ -41,7 +42,8 @@ static int parse_eval(int argc, char **argv, struct eval_opts *o) {
         {"model", 1, 0, 'm'},     {"input", 1, 0, 'i'},  {"labels", 1, 0, 'l'},
         {"output", 1, 0, 'o'},    {"json", 0, 0, 'J'},   {"threshold", 1, 0, 'T'},
         {"bootstrap", 1, 0, 'B'}, {"seed", 1, 0, 'S'},   {"threads", 1, 0, 't'},
-        {"split", 1, 0, 'P'},     {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+        {"split", 1, 0, 'P'},     {"help", 0, 0, 'h'},   {"max-minutes", 1, 0, 'M'},
+        {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:i:l:o:t:h", lo, NULL)) != -1) {
@@ -57,6 +59,10 @@ static int parse_eval(int argc, char **argv, struct eval_opts *o) {
         case 'B': o->bootstrap = (size_t)strtoul(optarg, &end, 10); break;
         case 'S': o->seed = strtoull(optarg, &end, 10); break;
         case 't': o->threads = (int)strtol(optarg, &end, 10); break;
+        case 'M':
+            if (cli_parse_max_minutes("eval", optarg, &o->max_minutes) != EXIT_OK)
+                return EXIT_USAGE;
+            break;
         case 'h': print_eval_help(); return EXIT_OK;
         default: return cli_usage_error("eval", "unknown option");
         }
@@ -119,6 +125,7 @@ static enum pat_status eval_run(const struct eval_opts *o, struct eval_metrics *
         err->status = st = PAT_ERR_USAGE;
         snprintf(err->msg, sizeof err->msg, "%s: no labelled rows to evaluate", o->input);
     }
+    if (st == PAT_OK) st = cli_check_row_length(x.cols, o->max_minutes, 1, o->input, err);
     const char *rows_tr = "none";
     if (st == PAT_OK) st = cli_rows_transform(o->input, &rows_tr, err);
     if (st == PAT_OK) st = cli_rows_for_model(&x, rows_tr, m, o->input, o->model, err);
@@ -127,6 +134,7 @@ static enum pat_status eval_run(const struct eval_opts *o, struct eval_metrics *
         struct pat_train_data d = {x.v, y.v, x.rows, x.cols};
         st = pat_train_predict(m, &d, prob, err);
     }
+    if (st == PAT_OK) st = cli_check_finite(prob, x.rows, 1, 1, o->model, err);
     if (st == PAT_OK)
         st = eval_metrics_compute(e, prob, y.v, x.rows, o->threshold, o->bootstrap, o->seed, err);
     free(prob);
@@ -136,7 +144,8 @@ static enum pat_status eval_run(const struct eval_opts *o, struct eval_metrics *
 }
 
 int cmd_eval(int argc, char **argv) {
-    struct eval_opts o = {.threshold = 0.5, .bootstrap = 1000, .seed = 1};
+    struct eval_opts o = {.threshold = 0.5, .bootstrap = 1000, .seed = 1,
+                          .max_minutes = CLI_MAX_MINUTES};
     int rc = parse_eval(argc, argv, &o);
     if (rc >= 0) return rc;
     cli_set_threads(o.threads);

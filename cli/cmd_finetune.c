@@ -232,6 +232,8 @@ static enum pat_status load_dataset_sets(const struct ft_opts *o, struct ft_data
     static const int splits[3] = {PAT_SPLIT_TRAIN, PAT_SPLIT_VAL, PAT_SPLIT_TEST};
     for (int i = 0; i < 3; i++) {
         enum pat_status st = cli_load_dataset_split(o->data, splits[i], &d->x[i], &d->y[i], err);
+        if (st == PAT_OK)
+            st = cli_check_train_range(NULL, d->x[i].v, d->x[i].rows, d->x[i].cols, o->data, err);
         if (st != PAT_OK) return st;
     }
     if (!d->x[0].rows || !d->x[1].rows) {
@@ -282,6 +284,8 @@ static enum pat_status load_sets(const struct ft_opts *o, struct ft_data *d, str
     for (int i = 0; i < 3; i++) {
         if (!xs[i]) continue;
         enum pat_status st = cli_load_matrix(xs[i], &d->x[i], err);
+        if (st == PAT_OK)
+            st = cli_check_train_range(NULL, d->x[i].v, d->x[i].rows, d->x[i].cols, xs[i], err);
         if (st == PAT_OK) st = cli_load_labels(ys[i], d->x[i].rows, xs[i], &d->y[i], err);
         if (st != PAT_OK) return st;
         if (d->x[i].cols != d->x[0].cols) {

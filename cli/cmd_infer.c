@@ -14,7 +14,7 @@ struct infer_opts {
     const char *cmd;
     enum infer_kind kind;
     const char *model, *input, *output;
-    size_t batch;
+    size_t batch, max_minutes;
     int threads, quiet;
 };
 
@@ -42,6 +42,8 @@ static void print_infer_help(enum infer_kind kind) {
           "                       temporary file and renamed, never left half-written\n"
           "  -b, --batch N        rows encoded per call (default 16)\n"
           "  -t, --threads N      OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
+          "      --max-minutes N  refuse rows longer than N minutes (default 80640, 8 weeks;\n"
+          "                       attention's cost grows with the square of the length)\n"
           "  -q, --quiet          no progress on standard error\n"
           "  -h, --help           this help\n"
           "Inputs are used as they are unless the model carries a scaler (scaler/mean,\n"
@@ -55,7 +57,8 @@ static int parse_infer_opts(int argc, char **argv, struct infer_opts *o) {
         {"model", required_argument, 0, 'm'},  {"input", required_argument, 0, 'i'},
         {"output", required_argument, 0, 'o'}, {"batch", required_argument, 0, 'b'},
         {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},         {"max-minutes", required_argument, 0, 'M'},
+        {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:i:o:b:t:qh", longopts, NULL)) != -1) {
@@ -71,8 +74,12 @@ static int parse_infer_opts(int argc, char **argv, struct infer_opts *o) {
             break;
         case 't':
             o->threads = (int)strtol(optarg, &end, 10);
-            if (*end || o->threads < 1 || o->threads > 1024)
+            if (*end || o->threads < 1 || o->threads > CLI_MAX_THREADS)
                 return cli_usage_error(o->cmd, "--threads must be 1..1024, got '%s'", optarg);
+            break;
+        case 'M':
+            if (cli_parse_max_minutes(o->cmd, optarg, &o->max_minutes) != EXIT_OK)
+                return EXIT_USAGE;
             break;
         case 'q': o->quiet = 1; break;
         case 'h': print_infer_help(o->kind); return EXIT_OK;
@@ -94,7 +101,8 @@ static double now_seconds(void) {
 /* Run the model over `rows` buffered sequences and write their results. */
 static enum pat_status flush_rows(const struct infer_opts *o, const struct pat_model *m,
                                   const float *x, size_t rows, size_t T, float *res,
-                                  size_t width, struct output *out, struct pat_err *err) {
+                                  size_t width, size_t done, struct output *out,
+                                  struct pat_err *err) {
     enum pat_status st;
     if (o->kind == INFER_EMBED)
         st = pat_embed(m, x, rows, T, res, err);
@@ -102,6 +110,7 @@ static enum pat_status flush_rows(const struct infer_opts *o, const struct pat_m
         st = pat_predict(m, x, rows, T, res, err);
     else
         st = pat_explain(m, x, rows, T, res, err);
+    if (st == PAT_OK) st = cli_check_finite(res, rows, width, done + 1, o->model, err);
     for (size_t r = 0; st == PAT_OK && r < rows; r++) output_row(out, res + r * width, width);
     return st;
 }
@@ -176,10 +185,12 @@ static enum pat_status stream_rows(const struct infer_opts *o, const struct pat_
         size_t cols;
         st = source_next(in, &row, &cols, err);
         if (st != PAT_OK || !row) break;
+        st = cli_check_row_length(cols, o->max_minutes, *total + pending + 1, o->input, err);
+        if (st != PAT_OK) break;
         if (!b.x && (st = alloc_buffers(&b, o, m, cols, err)) != PAT_OK) break;
         memcpy(b.x + pending * b.T, row, cols * sizeof *row);
         if (++pending < o->batch) continue;
-        st = flush_rows(o, m, b.x, pending, b.T, b.res, b.width, out, err);
+        st = flush_rows(o, m, b.x, pending, b.T, b.res, b.width, *total, out, err);
         if (st != PAT_OK) break;
         *total += pending;
         pending = 0;
@@ -189,7 +200,8 @@ static enum pat_status stream_rows(const struct infer_opts *o, const struct pat_
             last = t;
         }
     }
-    if (st == PAT_OK && pending) st = flush_rows(o, m, b.x, pending, b.T, b.res, b.width, out, err);
+    if (st == PAT_OK && pending)
+        st = flush_rows(o, m, b.x, pending, b.T, b.res, b.width, *total, out, err);
     if (st == PAT_OK) *total += pending;
     free(b.x);
     free(b.res);
@@ -221,7 +233,8 @@ static enum pat_status skip_done_transform(struct pat_model *m, const char *inpu
 }
 
 static int run_infer(int argc, char **argv, enum infer_kind kind) {
-    struct infer_opts o = {.cmd = argv[0], .kind = kind, .batch = 16};
+    struct infer_opts o = {.cmd = argv[0], .kind = kind, .batch = 16,
+                          .max_minutes = CLI_MAX_MINUTES};
     int rc = parse_infer_opts(argc, argv, &o);
     if (rc >= 0) return rc;
     cli_set_threads(o.threads);

@@ -261,7 +261,11 @@ static enum pat_status matrix_rows(struct pt_data *d, int k, const struct matrix
 
 static enum pat_status load_csv(const struct pt_opts *o, struct pt_data *d, struct pat_err *err) {
     enum pat_status st = cli_load_matrix(o->train, &d->x[0], err);
+    if (st == PAT_OK)
+        st = cli_check_train_range(NULL, d->x[0].v, d->x[0].rows, d->x[0].cols, o->train, err);
     if (st == PAT_OK && o->val) st = cli_load_matrix(o->val, &d->x[1], err);
+    if (st == PAT_OK && o->val)
+        st = cli_check_train_range(NULL, d->x[1].v, d->x[1].rows, d->x[1].cols, o->val, err);
     if (st != PAT_OK) return st;
     if (o->val && d->x[1].cols != d->x[0].cols)
         return pat_fail(err, PAT_ERR_FORMAT, "%s has %zu minutes per row but %s has %zu", o->val,
@@ -310,6 +314,10 @@ static enum pat_status load_dataset(const struct pt_opts *o, struct pt_data *d,
         return pat_fail(err, PAT_ERR_USAGE, "%s: %zu training and %zu validation rows: both are "
                         "needed (pat data build --split-unlabeled splits unlabeled participants)",
                         o->data, d->set[0].n, d->set[1].n);
+    for (int k = 0; k < 2; k++) {
+        enum pat_status rs = cli_check_train_range(d->rows[k], NULL, d->set[k].n, T, o->data, err);
+        if (rs != PAT_OK) return rs;
+    }
     if (o->no_standardize || pat_dataset_scaler_mode(d->ds) == PAT_SCALER_NONE) return PAT_OK;
     const float *m, *s;
     if (pat_dataset_scaler(d->ds, PAT_SPLIT_TRAIN, &m, &s)) d->set[0].mean = m, d->set[0].std = s;

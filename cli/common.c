@@ -1,5 +1,6 @@
-/* common.c - exit codes, error reports and atomic output files. */
+/* common.c - exit codes, error reports and output files (report/atomic.h). */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #endif
 
 #include "cli.h"
+#include "util.h"
 
 int cli_exit_code(enum pat_status st) {
     switch (st) {
@@ -24,34 +26,36 @@ int cli_exit_code(enum pat_status st) {
     return EXIT_FAILURE_OTHER;
 }
 
+/* Messages echo bytes of files and arguments: escaped (util.h) first. */
 int cli_report(const char *cmd, const struct pat_err *err) {
-    fprintf(stderr, "pat %s: %s\n", cmd, err->msg);
+    char msg[PAT_ERR_MSG_LEN];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    pat_escape_text(msg, sizeof msg);
+    fprintf(stderr, "pat %s: %s\n", cmd, msg);
     return cli_exit_code(err->status);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    char msg[PAT_ERR_MSG_LEN];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "pat %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'pat %s --help'.\n", cmd);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    pat_escape_text(msg, sizeof msg);
+    fprintf(stderr, "pat %s: %s\nTry 'pat %s --help'.\n", cmd, msg, cmd);
     return EXIT_USAGE;
 }
 
 void cli_set_threads(int threads) {
 #ifdef PAT_OMP
+    /* OMP_NUM_THREADS=100000 would crash inside the OpenMP runtime: the
+     * environment is held to the same limit as -t. */
+    if (threads <= 0) threads = omp_get_max_threads();
+    if (threads > CLI_MAX_THREADS) threads = CLI_MAX_THREADS;
     if (threads > 0) omp_set_num_threads(threads);
 #else
     (void)threads;
 #endif
-}
-
-static char *dup_str(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
 }
 
 enum pat_status output_open(struct output *o, const char *path, struct pat_err *err) {
@@ -60,56 +64,85 @@ enum pat_status output_open(struct output *o, const char *path, struct pat_err *
         o->f = stdout;
         return PAT_OK;
     }
-    size_t n = strlen(path) + 32;
-    o->path = dup_str(path);
-    o->tmp_path = malloc(n);
-    if (!o->path || !o->tmp_path) {
-        output_abort(o);
-        err->status = PAT_ERR_NOMEM;
-        snprintf(err->msg, sizeof err->msg, "out of memory");
-        return PAT_ERR_NOMEM;
-    }
-    snprintf(o->tmp_path, n, "%s.tmp.%ld", path, (long)getpid());
-    o->f = fopen(o->tmp_path, "wb");
-    if (!o->f) {
-        err->status = PAT_ERR_IO;
-        snprintf(err->msg, sizeof err->msg, "%s: cannot create: %s", path, strerror(errno));
-        output_abort(o);
-        return PAT_ERR_IO;
-    }
+    enum pat_status st = pat_atomic_open(&o->file, path, err);
+    if (st != PAT_OK) return st;
+    o->f = o->file.f;
+    o->path = o->file.path;
     return PAT_OK;
 }
 
 enum pat_status output_commit(struct output *o, struct pat_err *err) {
     if (!o->path) {
-        if (fflush(stdout) != 0) {
+        if (fflush(stdout) != 0 || ferror(stdout)) {
             err->status = PAT_ERR_IO;
             snprintf(err->msg, sizeof err->msg, "standard output: %s", strerror(errno));
             return PAT_ERR_IO;
         }
         return PAT_OK;
     }
-    int bad = ferror(o->f) || fflush(o->f) != 0 || fsync(fileno(o->f)) != 0;
-    bad |= fclose(o->f) != 0;
-    o->f = NULL;
-    if (bad || rename(o->tmp_path, o->path) != 0) {
-        err->status = PAT_ERR_IO;
-        snprintf(err->msg, sizeof err->msg, "%s: cannot write: %s", o->path, strerror(errno));
-        output_abort(o);
-        return PAT_ERR_IO;
-    }
-    free(o->path);
-    free(o->tmp_path);
+    enum pat_status st = pat_atomic_commit(&o->file, err);
     memset(o, 0, sizeof *o);
-    return PAT_OK;
+    return st;
 }
 
 void output_abort(struct output *o) {
-    if (o->path && o->f) fclose(o->f);
-    if (o->tmp_path) remove(o->tmp_path);
-    free(o->path);
-    free(o->tmp_path);
+    if (o->path) pat_atomic_abort(&o->file);
     memset(o, 0, sizeof *o);
+}
+
+enum pat_status cli_check_finite(const float *v, size_t rows, size_t width, size_t first_row,
+                                 const char *model, struct pat_err *err) {
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < width; j++)
+            if (!isfinite(v[r * width + j])) {
+                err->status = PAT_ERR_NUMERIC;
+                snprintf(err->msg, sizeof err->msg,
+                         "model %s gave %s for row %zu (column %zu): an input value, a weight "
+                         "or the scaler is out of float range; nothing written",
+                         model, isnan(v[r * width + j]) ? "NaN" : "an infinite value",
+                         first_row + r, j + 1);
+                return PAT_ERR_NUMERIC;
+            }
+    return PAT_OK;
+}
+
+int cli_parse_max_minutes(const char *cmd, const char *arg, size_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-' || v < 1 || v > ((size_t)1 << 26))
+        return cli_usage_error(cmd, "--max-minutes must be 1..%zu, got '%s'",
+                               (size_t)1 << 26, arg);
+    *out = (size_t)v;
+    return EXIT_OK;
+}
+
+enum pat_status cli_check_row_length(size_t T, size_t max, size_t row, const char *path,
+                                     struct pat_err *err) {
+    if (T <= max) return PAT_OK;
+    err->status = PAT_ERR_USAGE;
+    snprintf(err->msg, sizeof err->msg,
+             "%s: row %zu has %zu minutes, more than the limit of %zu (attention's cost grows "
+             "with the square of the length); raise it with --max-minutes if you mean it",
+             path, row, T, max);
+    return PAT_ERR_USAGE;
+}
+
+enum pat_status cli_check_train_range(const float *const *rows, const float *v, size_t n,
+                                      size_t cols, const char *path, struct pat_err *err) {
+    for (size_t i = 0; i < n; i++) {
+        const float *row = rows ? rows[i] : v + i * cols;
+        for (size_t j = 0; j < cols; j++)
+            if (fabsf(row[j]) > CLI_TRAIN_ABS_MAX) {
+                err->status = PAT_ERR_NUMERIC;
+                snprintf(err->msg, sizeof err->msg,
+                         "%s: row %zu, column %zu is %g, out of the range pat can train on "
+                         "(|x| <= %g): check the values (or their units)",
+                         path, i + 1, j + 1, (double)row[j], CLI_TRAIN_ABS_MAX);
+                return PAT_ERR_NUMERIC;
+            }
+    }
+    return PAT_OK;
 }
 
 void output_row(struct output *o, const float *v, size_t n) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "report/cleanup.h"
 
 static const struct {
     const char *name;
@@ -33,6 +34,8 @@ static void print_usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    pat_cleanup_on_signals(); /* Ctrl-C etc. remove the outputs' temporaries */
+    cli_set_threads(0);       /* OMP_NUM_THREADS capped at the -t limit */
     if (argc < 2) {
         print_usage(stderr);
         return EXIT_USAGE;

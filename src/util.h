@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pat.h"
 
@@ -16,6 +17,18 @@
 /* Fill err (may be NULL) with status and a formatted message; returns status. */
 enum pat_status pat_fail(struct pat_err *err, enum pat_status status,
                          const char *fmt, ...) PAT_PRINTF(3, 4);
+
+/* Rewrite msg (NUL-terminated, cap bytes) so that it is safe to show on a
+ * terminal: control bytes, DEL, C1 controls and bytes that are not valid
+ * UTF-8 become \xNN (an ESC sequence from a hostile CSV, byte 0x92 from an
+ * XPT); printable ASCII and valid UTF-8 stay. Truncates to fit. pat_fail
+ * applies it to every message. */
+void pat_escape_text(char *msg, size_t cap);
+
+/* Open path for reading ("rb") into *f; a directory or a missing file is
+ * PAT_ERR_IO naming path (fopen accepts a directory and its reads then
+ * fail, which readers reported as a format error). */
+enum pat_status pat_open_input(const char *path, FILE **f, struct pat_err *err);
 
 /* *out = a * b; returns 0 on overflow (out untouched), 1 on success. */
 int pat_mul_size(size_t a, size_t b, size_t *out);

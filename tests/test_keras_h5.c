@@ -155,7 +155,22 @@ static int write_h5(const char *path, const struct h5_opts *o) {
     return H5Fclose(f) >= 0 && ok;
 }
 
+/* A file holding only an external link `name` -> target:/name. */
+static int write_external_link(const char *path, const char *name, const char *target) {
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return 0;
+    char obj[64];
+    snprintf(obj, sizeof obj, "/%s", name);
+    int ok = H5Lcreate_external(target, obj, f, name, H5P_DEFAULT, H5P_DEFAULT) >= 0;
+    return H5Fclose(f) >= 0 && ok;
+}
+
 #else /* without HDF5 the cases skip before calling this */
+
+static int write_external_link(const char *path, const char *name, const char *target) {
+    (void)path, (void)name, (void)target;
+    return 0;
+}
 
 static int write_h5(const char *path, const struct h5_opts *o) {
     (void)path;
@@ -240,6 +255,18 @@ static void test_import_with_head(struct check_ctx *c) {
 static void test_import_model_weights_root(struct check_ctx *c) {
     struct h5_opts o = {.root = "model_weights", .with_head = 1};
     import_and_check(c, "full-model.h5", &o);
+}
+
+/* Issue 12 item 2: a file holding only an external link named
+ * model_weights made the importer read another file's weights. */
+static void test_external_link_refused(struct check_ctx *c) {
+    char target[512], path[512];
+    struct h5_opts o = {.root = "model_weights", .with_head = 1};
+    if (skip_without_hdf5(c) || !make_h5(c, target, sizeof target, "linked-target.h5", &o))
+        return;
+    tmp_path(path, sizeof path, "external-link.h5");
+    if (!CHECK(c, write_external_link(path, "model_weights", target))) return;
+    expect_fail(c, path, PAT_ERR_FORMAT, "'model_weights' is an external link", NULL);
 }
 
 /* pat_model_load sniffs HDF5 by content and records the source. */
@@ -453,6 +480,7 @@ int main(void) {
     RUN(test_wrong_shape);
     RUN(test_unknown_dataset);
     RUN(test_external_storage);
+    RUN(test_external_link_refused);
     RUN(test_shapes_without_storage);
     RUN(test_too_many_datasets);
     RUN(test_truncated);

@@ -162,7 +162,13 @@ static void test_resume_is_bit_identical(struct check_ctx *c) {
     for (size_t i = 0; i < a.num_epochs && i < b.num_epochs; i++)
         CHECK(c, a.history[i].val_loss == b.history[i].val_loss && a.history[i].lr == b.history[i].lr);
     /* other options: refused with both fingerprints shown */
+    const uint64_t seed = r.p.seed;
     r.p.seed = 99;
+    CHECK_STATUS(c, train(&r, resumed, mid, NULL, &err), PAT_ERR_USAGE);
+    CHECK(c, strstr(err.msg, "other options or data") != NULL);
+    /* other data of the same shape (one minute changed): refused too (issue 12) */
+    r.p.seed = seed;
+    r.tr.x[5] += 1.0f;
     CHECK_STATUS(c, train(&r, resumed, mid, NULL, &err), PAT_ERR_USAGE);
     CHECK(c, strstr(err.msg, "other options or data") != NULL);
     pat_pretrain_result_free(&a), pat_pretrain_result_free(&b);

@@ -244,7 +244,7 @@ static enum pat_status check_rows(const struct pat_dataset *ds, struct pat_err *
         if (p >= ds->np || ds->split[i] > PAT_SPLIT_NONE || ds->valid[i] > ds->T ||
             (f != PAT_FOLD_NONE && f >= ds->folds) || isinf(ds->label[i]))
             st = pat_fail(err, PAT_ERR_FORMAT, "%s: row %zu: participant %u, split %u, fold %u, "
-                          "valid minutes %u or label out of range", ds->path, i, p,
+                          "valid minutes %u or label out of range", ds->path, i + 1, p,
                           ds->split[i], f, ds->valid[i]);
         else if (psplit[p] != 0xFF && psplit[p] != ds->split[i])
             st = pat_fail(err, PAT_ERR_FORMAT, "%s: participant %s has rows in two splits",
@@ -260,11 +260,11 @@ static enum pat_status check_floats(const struct pat_dataset *ds, struct pat_err
     for (size_t k = 0; k < n; k++)
         if (!isfinite(ds->x[k]))
             return pat_fail(err, PAT_ERR_NUMERIC, "%s: row %zu, minute %zu is not finite",
-                            ds->path, k / ds->T, k % ds->T);
+                            ds->path, k / ds->T + 1, k % ds->T + 1);
     for (size_t k = 0; k < ds->rows * ds->C; k++)
         if (isinf(ds->cov[k]))
             return pat_fail(err, PAT_ERR_NUMERIC, "%s: row %zu, covariate %zu is infinite",
-                            ds->path, k / ds->C, k % ds->C);
+                            ds->path, k / ds->C + 1, k % ds->C + 1);
     size_t S = ds->mode == PAT_SCALER_NONE ? 0 : ds->mode == PAT_SCALER_TRAIN ? 1 : 3;
     for (size_t k = 0; k < 2 * S * ds->T; k++) {
         int is_std = (k / ds->T) % 2 == 1;

@@ -14,11 +14,13 @@
 
 #include "data/idmap.h"
 #include "data/scaler.h"
+#include "report/atomic.h"
 #include "util.h"
 
 struct pat_dsw {
-    char *path, *tmp;
-    FILE *f;
+    char *path;
+    struct pat_atomic_file out; /* seekable: rows are read back */
+    FILE *f;                    /* out.f while open */
     size_t T, C, rows, cap;
     float *label, *cov;
     uint32_t *part, *valid;
@@ -55,14 +57,10 @@ int patd_host_little_endian(void) {
 
 void pat_dsw_abort(struct pat_dsw *w) {
     if (!w) return;
-    if (w->f) {
-        fclose(w->f);
-        remove(w->tmp);
-    }
+    if (w->f) pat_atomic_abort(&w->out);
     for (size_t j = 0; w->cov_names && j < w->C; j++) free(w->cov_names[j]);
     free(w->cov_names);
     free(w->path);
-    free(w->tmp);
     free(w->label);
     free(w->cov);
     free(w->part);
@@ -98,19 +96,14 @@ enum pat_status pat_dsw_open(const char *path, size_t T, size_t C,
     pat_idmap_init(&w->parts);
     w->T = T;
     w->C = C;
-    size_t n = strlen(path) + 32;
     w->path = pat_strdup(path);
-    w->tmp = malloc(n);
     enum pat_status st = copy_names(w, cov_names, err);
-    if (st == PAT_OK && (!w->path || !w->tmp)) st = pat_fail(err, PAT_ERR_NOMEM, "out of memory");
-    if (st == PAT_OK) {
-        snprintf(w->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    if (st == PAT_OK && !w->path) st = pat_fail(err, PAT_ERR_NOMEM, "out of memory");
+    if (st == PAT_OK && (st = pat_atomic_open_seekable(&w->out, path, err)) == PAT_OK) {
         static const unsigned char zero[PATD_DATA_OFFSET];
-        w->f = fopen(w->tmp, "w+bx");
-        if (!w->f) st = pat_fail(err, PAT_ERR_IO, "%s: cannot create %s: %s", path, w->tmp,
-                                 strerror(errno));
-        else if (fwrite(zero, 1, sizeof zero, w->f) != sizeof zero)
-            st = pat_fail(err, PAT_ERR_IO, "%s: write failed: %s", w->tmp, strerror(errno));
+        w->f = w->out.f;
+        if (fwrite(zero, 1, sizeof zero, w->f) != sizeof zero)
+            st = pat_fail(err, PAT_ERR_IO, "%s: write failed: %s", path, strerror(errno));
         w->pos = PATD_DATA_OFFSET;
     }
     if (st != PAT_OK) {
@@ -161,7 +154,7 @@ enum pat_status pat_dsw_row(struct pat_dsw *w, const float *x, float label, int6
                             "not finite", w->path, w->parts.ids[w->parts.n - 1], j);
     if (w->rows == w->cap && !grow(w)) return pat_fail(err, PAT_ERR_NOMEM, "out of memory");
     if (fwrite(x, sizeof *x, w->T, w->f) != w->T)
-        return pat_fail(err, PAT_ERR_IO, "%s: write failed: %s", w->tmp, strerror(errno));
+        return pat_fail(err, PAT_ERR_IO, "%s: write failed: %s", w->path, strerror(errno));
     size_t i = w->rows++;
     w->label[i] = label;
     w->part[i] = (uint32_t)(w->parts.n - 1);
@@ -250,7 +243,7 @@ static enum pat_status fit_scalers(struct pat_dsw *w, const uint8_t *split,
             int k = scaler_slot(mode, split[i]);
             if (k < 0) continue;
             if (!read_row(w, i, x))
-                st = pat_fail(err, PAT_ERR_IO, "%s: cannot read back row %zu", w->tmp, i);
+                st = pat_fail(err, PAT_ERR_IO, "%s: cannot read back row %zu", w->path, i);
             else pat_moments_add(&m[k], x);
         }
         for (size_t k = 0; pass == 0 && k < S; k++) pat_moments_next_pass(&m[k]);
@@ -318,32 +311,9 @@ static int write_tail(struct pat_dsw *w, const struct pat_dsw_final *f, const ui
     return ok && fflush(w->f) == 0 && fsync(fileno(w->f)) == 0;
 }
 
-/* fsync the directory of path so the rename is durable (best effort). */
-static void sync_dir(const char *path) {
-    char *copy = pat_strdup(path);
-    if (!copy) return;
-    char *slash = strrchr(copy, '/');
-    const char *dir = !slash ? "." : slash == copy ? "/" : copy;
-    if (slash && slash != copy) *slash = '\0';
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(copy);
-}
-
 static enum pat_status commit(struct pat_dsw *w, struct pat_err *err) {
-    int bad = fclose(w->f) != 0;
     w->f = NULL;
-    if (bad || rename(w->tmp, w->path) != 0) {
-        enum pat_status st = pat_fail(err, PAT_ERR_IO, "%s: cannot write: %s", w->path,
-                                      strerror(errno));
-        remove(w->tmp);
-        return st;
-    }
-    sync_dir(w->path);
-    return PAT_OK;
+    return pat_atomic_commit(&w->out, err);
 }
 
 enum pat_status pat_dsw_finish(struct pat_dsw *w, const struct pat_dsw_final *f,
@@ -357,8 +327,7 @@ enum pat_status pat_dsw_finish(struct pat_dsw *w, const struct pat_dsw_final *f,
     if (st == PAT_OK) row_arrays(w, f, split, fold);
     if (st == PAT_OK && S) st = fit_scalers(w, split, f->scaler, sc, err);
     if (st == PAT_OK && !write_tail(w, f, split, fold, sc))
-        st = pat_fail(err, PAT_ERR_IO, "%s: cannot write %s: %s", w->path, w->tmp,
-                      strerror(errno));
+        st = pat_fail(err, PAT_ERR_IO, "%s: cannot write: %s", w->path, strerror(errno));
     if (st == PAT_OK) st = commit(w, err);
     free(split);
     free(fold);

@@ -12,9 +12,7 @@
 enum pat_status pat_lines_open(struct pat_lines *L, const char *path, struct pat_err *err) {
     memset(L, 0, sizeof *L);
     L->path = path;
-    L->f = fopen(path, "rb");
-    if (!L->f) return pat_fail(err, PAT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    return PAT_OK;
+    return pat_open_input(path, &L->f, err);
 }
 
 void pat_lines_close(struct pat_lines *L) {
@@ -38,6 +36,14 @@ enum pat_status pat_lines_next(struct pat_lines *L, char **text, struct pat_err 
             return pat_fail(err, PAT_ERR_FORMAT, "%s:%zu: line contains a NUL byte", L->path,
                             L->line);
         while (len > 0 && (L->buf[len - 1] == '\n' || L->buf[len - 1] == '\r')) L->buf[--len] = 0;
+        if (L->line == 1 && len >= 3 && memcmp(L->buf, "\xEF\xBB\xBF", 3) == 0) {
+            memmove(L->buf, L->buf + 3, (size_t)len - 2); /* a UTF-8 byte order mark */
+            len -= 3;
+        }
+        if (memchr(L->buf, '\r', (size_t)len))
+            return pat_fail(err, PAT_ERR_FORMAT,
+                            "%s:%zu: CR line endings (lines end with a bare carriage return, as "
+                            "in old Mac files): convert them to LF", L->path, L->line);
         if (len == 0) {
             if (!L->blank) L->blank = L->line;
             continue;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data/clock.h"
+#include "data/idmap.h"
 #include "data/series_long.h"
 #include "io/xpt.h"
 #include "util.h"
@@ -35,9 +36,14 @@ struct pax {
     struct pat_long a;
     const struct pat_nhanes_params *p;
     const char *path;
-    int day2;        /* day 2 of the current participant was seen */
     double seqn;     /* SEQN of the previous row and its id text */
     char id[32];
+    /* PAXMIN clock of the current participant: PAXDAYM and PAXSSNMP of the
+     * previous row, and the first day change seen (day `anchor_day`
+     * begins at minute `anchor`, a midnight) */
+    double day, ssn, anchor_day;
+    int64_t anchor;
+    int anchored;
 };
 
 /* The id of a minute row (formatted once per participant). */
@@ -65,25 +71,69 @@ static enum pat_minute_state paxmin_state(const double *v, int keep_nonwear) {
     return PAT_MIN_VALID;
 }
 
+/* A PAXDAYM change at minute m (the first row of day `day`) is a
+ * midnight. The first one sets the clock (day d begins at 1970-01-01 +
+ * (d - 1) days); every later one must agree with it: exactly, when the
+ * minutes run on without a gap, else within the day; one hour either
+ * way is a daylight-saving change, which moves the clock. A missing or
+ * mislabelled day 2 shifted the week silently before (issue 12). */
+static enum pat_status day_change(struct pax *x, size_t row, int64_t m, int64_t prev,
+                                  struct pat_err *err) {
+    double day = x->day;
+    if (!x->anchored) {
+        x->anchored = 1;
+        x->anchor = m;
+        x->anchor_day = day;
+        pat_long_set_start(&x->a, (int64_t)(day - 1) * PAT_MINUTES_PER_DAY - (m - x->a.first_index));
+        return PAT_OK;
+    }
+    int64_t expect = x->anchor + (int64_t)(day - x->anchor_day) * PAT_MINUTES_PER_DAY;
+    if (m == expect - 60 || m == expect + 60) { /* a daylight-saving change: the clock moves */
+        x->anchor = m;
+        x->anchor_day = day;
+        return PAT_OK;
+    }
+    int ok = prev == m - 1 ? m == expect : m >= expect && m < expect + PAT_MINUTES_PER_DAY;
+    if (ok) return PAT_OK;
+    return pat_fail(err, PAT_ERR_FORMAT,
+                    "%s: row %zu: SEQN %s: PAXDAYM %g begins at PAXSSNMP %.0f (minute %lld), but "
+                    "day %g began at minute %lld, so day %g should begin at minute %lld: the day "
+                    "labels and PAXSSNMP disagree (the recording's clock would shift)",
+                    x->path, row + 1, x->id, day, x->ssn, (long long)m, x->anchor_day,
+                    (long long)x->anchor, day, (long long)expect);
+}
+
 static enum pat_status on_paxmin(void *ctx, size_t row, const double *v, struct pat_err *err) {
     struct pax *x = ctx;
     if (!pax_id(x, v[MIN_SEQN])) return bad_seqn(x->path, row, err);
     const char *id = x->id;
-    if (!(v[MIN_SSN] >= 0 && v[MIN_SSN] < 1e15))
+    double ssn = v[MIN_SSN];
+    if (!(ssn >= 0 && ssn < 1e15))
         return pat_fail(err, PAT_ERR_FORMAT, "%s: row %zu: PAXSSNMP is missing or negative",
                         x->path, row + 1);
+    if (fmod(ssn, SAMPLES_PER_MINUTE) != 0)
+        return pat_fail(err, PAT_ERR_FORMAT,
+                        "%s: row %zu: PAXSSNMP %.0f is not a multiple of 4800 (80 Hz samples "
+                        "per minute): not a minute start", x->path, row + 1, ssn);
+    int is_new = pat_long_is_new(&x->a, id);
+    if (!is_new && ssn < x->ssn)
+        return pat_fail(err, PAT_ERR_FORMAT,
+                        "%s: row %zu: SEQN %s: PAXSSNMP %.0f comes after %.0f: rows out of order "
+                        "(pat reads each participant's minutes in PAXSSNMP order, as NHANES "
+                        "publishes them; sort the file by SEQN, PAXSSNMP)",
+                        x->path, row + 1, id, ssn, x->ssn);
     /* minute index since the recording began: sample number / 4800
      * (pat-spec §5.2), never PAXSSNMP % 1440 (§5.3) */
-    int64_t m = (int64_t)floor(v[MIN_SSN] / SAMPLES_PER_MINUTE);
+    int64_t m = (int64_t)(ssn / SAMPLES_PER_MINUTE);
+    int64_t prev = is_new ? -2 : (int64_t)(x->ssn / SAMPLES_PER_MINUTE);
     enum pat_minute_state st = paxmin_state(v, x->p->keep_nonwear);
     float value = st == PAT_MIN_MISSING || v[MIN_MTS] < 0 ? NAN : (float)v[MIN_MTS];
-    if (pat_long_is_new(&x->a, id)) x->day2 = 0;
+    if (is_new) x->anchored = 0;
+    int changed = !is_new && v[MIN_DAY] != x->day;
+    x->ssn = ssn;
+    x->day = v[MIN_DAY];
     enum pat_status s = pat_long_push(&x->a, id, m, value, st, x->path, row + 1, err);
-    if (s == PAT_OK && !x->day2 && v[MIN_DAY] == 2) {
-        /* the first minute of day 2 is a midnight: put it at 1970-01-02 */
-        x->day2 = 1;
-        pat_long_set_start(&x->a, PAT_MINUTES_PER_DAY - (m - x->a.first_index));
-    }
+    if (s == PAT_OK && changed) s = day_change(x, row, m, prev, err);
     return s;
 }
 
@@ -153,7 +203,8 @@ struct dpq {
     const struct pat_nhanes_params *p;
     struct pat_labels *L;
     struct pat_phq_stats *st;
-    size_t col; /* phq9_total covariate */
+    size_t col;            /* phq9_total covariate */
+    struct pat_idmap seen; /* SEQNs of this file: each once */
 };
 
 /* Sum the nine items; *refused / *missing count codes 7-9 / missing. */
@@ -178,6 +229,13 @@ static enum pat_status on_dpq(void *ctx, size_t row, const double *v, struct pat
     int total, refused, missing;
     d->st->rows++;
     if (!seqn_id(v[0], id)) return bad_seqn(d->path, row, err);
+    size_t seen;
+    int added;
+    if (!pat_idmap_add(&d->seen, id, &seen, &added))
+        return pat_fail(err, PAT_ERR_NOMEM, "out of memory");
+    if (!added)
+        return pat_fail(err, PAT_ERR_FORMAT, "%s: row %zu: SEQN %s appears twice (each "
+                        "participant answers the PHQ-9 once)", d->path, row + 1, id);
     enum pat_status s = phq_items(d, row, v, &total, &refused, &missing, err);
     if (s != PAT_OK) return s;
     if (missing == 9) {
@@ -202,10 +260,12 @@ static enum pat_status on_dpq(void *ctx, size_t row, const double *v, struct pat
 enum pat_status pat_nhanes_read_dpq(const char *path, const struct pat_nhanes_params *p,
                                     struct pat_labels *L, struct pat_phq_stats *st,
                                     struct pat_err *err) {
-    struct dpq d = {path, p, L, st, 0};
+    struct dpq d = {path, p, L, st, 0, {0}};
     memset(st, 0, sizeof *st);
+    pat_idmap_init(&d.seen);
     enum pat_status s = pat_labels_column(L, "phq9_total", &d.col, err);
     if (s == PAT_OK) s = pat_xpt_read(path, dpq_cols, 10, on_dpq, &d, err);
+    pat_idmap_free(&d.seen);
     return s;
 }
 

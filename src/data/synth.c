@@ -15,6 +15,7 @@
 #include "data/clock.h"
 #include "data/files.h"
 #include "io/xpt.h"
+#include "report/atomic.h"
 #include "rng.h"
 #include "util.h"
 
@@ -104,25 +105,21 @@ static enum pat_status make_dir(const char *path, struct pat_err *err) {
     return PAT_OK;
 }
 
-/* A text file written to path.tmp.PID and renamed when complete. */
+/* A text file written through report/atomic.h. */
 struct tfile {
+    struct pat_atomic_file a;
     FILE *f;
-    char path[1024], tmp[1100];
 };
 
 static enum pat_status tf_open(struct tfile *t, const char *path, struct pat_err *err) {
-    snprintf(t->path, sizeof t->path, "%s", path);
-    snprintf(t->tmp, sizeof t->tmp, "%s.tmp.%ld", path, (long)getpid());
-    t->f = fopen(t->tmp, "wb");
-    if (!t->f) return pat_fail(err, PAT_ERR_IO, "%s: cannot create: %s", t->tmp, strerror(errno));
-    return PAT_OK;
+    enum pat_status st = pat_atomic_open(&t->a, path, err);
+    t->f = t->a.f;
+    return st;
 }
 
 static enum pat_status tf_close(struct tfile *t, enum pat_status st, struct pat_err *err) {
-    int bad = ferror(t->f) | (fclose(t->f) != 0);
-    if (st == PAT_OK && (bad || rename(t->tmp, t->path) != 0))
-        st = pat_fail(err, PAT_ERR_IO, "%s: cannot write: %s", t->path, strerror(errno));
-    if (st != PAT_OK) remove(t->tmp);
+    if (st == PAT_OK) return pat_atomic_commit(&t->a, err);
+    pat_atomic_abort(&t->a);
     return st;
 }
 

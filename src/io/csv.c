@@ -1,6 +1,7 @@
 /* csv.c - streaming reader of numeric CSV matrices (see csv.h). */
 #include "csv.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -33,14 +34,12 @@ enum pat_status pat_csv_open(const char *path, struct pat_csv_reader **out,
     if (strcmp(path, "-") == 0) {
         r->f = stdin;
     } else {
-        r->f = fopen(path, "rb");
         r->owns_file = 1;
-    }
-    if (!r->f) {
-        enum pat_status st = pat_fail(err, PAT_ERR_IO, "%s: cannot open: %s", path,
-                                      strerror(errno));
-        pat_csv_close(r);
-        return st;
+        enum pat_status st = pat_open_input(path, &r->f, err);
+        if (st != PAT_OK) {
+            pat_csv_close(r);
+            return st;
+        }
     }
     *out = r;
     return PAT_OK;
@@ -79,6 +78,13 @@ static enum pat_status parse_field(struct pat_csv_reader *r, char **p, size_t co
     double d = strtod(s, &end);
     char *after = end;
     while (*after == ' ' || *after == '\t') after++;
+    if ((end == s || (*after != ',' && *after != '\0')) && r->row == 1 && isalpha((unsigned char)*s))
+        return pat_fail(err, PAT_ERR_FORMAT,
+                        "%s: row 1, column %zu: '%.*s' is not a number: this reader takes one "
+                        "sequence of numbers per row, no header; a raw recording (such as "
+                        "Depresjon's timestamp,date,activity) goes through 'pat data build' "
+                        "first (or 'pat score')",
+                        r->path, col, (int)(len > 40 ? 40 : len), s);
     if (end == s || (*after != ',' && *after != '\0'))
         return pat_fail(err, PAT_ERR_FORMAT, "%s: row %zu, column %zu: '%.*s' is not a number",
                         r->path, r->row, col, (int)(len > 40 ? 40 : len), s);
@@ -131,6 +137,14 @@ enum pat_status pat_csv_next(struct pat_csv_reader *r, const float **row, size_t
         return pat_fail(err, PAT_ERR_FORMAT, "%s: row %zu contains a NUL byte", r->path,
                         r->row);
     strip_newline(r->line, &len);
+    if (r->row == 1 && len >= 3 && memcmp(r->line, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 BOM */
+        memmove(r->line, r->line + 3, (size_t)len - 2);
+        len -= 3;
+    }
+    if (memchr(r->line, '\r', (size_t)len))
+        return pat_fail(err, PAT_ERR_FORMAT,
+                        "%s: row %zu: CR line endings (lines end with a bare carriage return, "
+                        "as in old Mac files): convert them to LF", r->path, r->row);
     if (len == 0)
         return pat_fail(err, PAT_ERR_FORMAT, "%s: row %zu is empty", r->path, r->row);
     size_t n = 0;

@@ -42,10 +42,14 @@ enum pat_status pat_model_import_keras(const char *path, struct pat_model **out,
 #define PAT_H5_IS_HDF5(path) H5Fis_accessible(path, H5P_DEFAULT)
 typedef H5O_info2_t pat_h5_info;
 #define PAT_H5_VISIT(o, cb, d) H5Ovisit3(o, H5_INDEX_NAME, H5_ITER_INC, cb, d, H5O_INFO_BASIC)
+typedef H5L_info2_t pat_h5_link;
+#define PAT_H5_LINK_VISIT(g, cb, d) H5Lvisit2(g, H5_INDEX_NAME, H5_ITER_INC, cb, d)
 #else
 #define PAT_H5_IS_HDF5(path) H5Fis_hdf5(path)
 typedef H5O_info_t pat_h5_info;
 #define PAT_H5_VISIT(o, cb, d) H5Ovisit2(o, H5_INDEX_NAME, H5_ITER_INC, cb, d, H5O_INFO_BASIC)
+typedef H5L_info_t pat_h5_link;
+#define PAT_H5_LINK_VISIT(g, cb, d) H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, cb, d)
 #endif
 
 #define H5_MAX_NDIM 8
@@ -361,6 +365,36 @@ static enum pat_status fill_model(const struct h5_walk *w, hid_t root, struct pa
     return PAT_OK;
 }
 
+/* The first link that could leave the file (external or user-defined). */
+struct foreign_link {
+    char name[128];
+    int external;
+};
+
+static herr_t link_cb(hid_t g, const char *name, const pat_h5_link *info, void *data) {
+    (void)g;
+    if (info->type == H5L_TYPE_HARD || info->type == H5L_TYPE_SOFT) return 0;
+    struct foreign_link *f = data;
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->external = info->type == H5L_TYPE_EXTERNAL;
+    return 1; /* stop */
+}
+
+/* Every link of the file stays inside it: an external link would make the
+ * importer read another file (or hang on a FIFO), as external storage
+ * would. Checked by walking the links, before any is followed. */
+static enum pat_status check_links(const char *path, hid_t file, struct pat_err *err) {
+    struct foreign_link f = {{0}, 0};
+    herr_t rc = PAT_H5_LINK_VISIT(file, link_cb, &f);
+    if (rc > 0)
+        return pat_fail(err, PAT_ERR_FORMAT, "%s: '%s' is %s link to outside the file (refused)",
+                        path, f.name, f.external ? "an external" : "a user-defined");
+    if (rc < 0)
+        return pat_fail(err, PAT_ERR_FORMAT,
+                        "%s: cannot walk the file's links (corrupt or truncated file?)", path);
+    return PAT_OK;
+}
+
 /* Root of the weights: /model_weights for a full-model save, else /. */
 static hid_t open_root(hid_t file) {
     if (H5Lexists(file, "model_weights", H5P_DEFAULT) > 0)
@@ -390,12 +424,13 @@ static enum pat_status import_file(const char *path, struct pat_model **out, str
     if (file < 0)
         return pat_fail(err, PAT_ERR_FORMAT,
                         "%s: cannot open as HDF5 (truncated or corrupt file?)", path);
-    hid_t root = open_root(file);
+    enum pat_status st = check_links(path, file, err);
+    hid_t root = st == PAT_OK ? open_root(file) : -1;
     struct h5_walk w = {.path = path, .err = err, .st = PAT_OK};
     struct pat_model *m = NULL;
-    enum pat_status st = root < 0 ? pat_fail(err, PAT_ERR_FORMAT,
-                                             "%s: cannot open the root group", path)
-                                  : collect(&w, root);
+    if (st == PAT_OK)
+        st = root < 0 ? pat_fail(err, PAT_ERR_FORMAT, "%s: cannot open the root group", path)
+                      : collect(&w, root);
     if (st == PAT_OK) st = create_model(&w, &m, err);
     if (st == PAT_OK) st = fill_model(&w, root, m, err);
     if (st == PAT_OK) st = set_source(m, path, err);

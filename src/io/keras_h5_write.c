@@ -22,6 +22,7 @@
  * encoder_layer_{i}_transformer; a head adds global_avg_pool, dropout,
  * dense_128 and output (pat's convention, read back by keras_h5.c).
  * The file is written beside the target and renamed over it. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,28 +181,47 @@ static int write_layer(hid_t file, const struct pat_model *m, const struct layer
     return ok;
 }
 
-static enum pat_status write_file(const struct pat_model *m, const char *tmp, const char *path,
-                                  struct pat_err *err) {
-    struct layers *lsp = malloc(sizeof *lsp), *sorted = malloc(sizeof *sorted);
-    hid_t file = lsp && sorted ? H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT) : -1;
-    int ok = file >= 0;
-    if (ok) {
-        model_layers(m, lsp);
-        const char *names[MAX_LAYERS];
-        for (size_t i = 0; i < lsp->n; i++) names[i] = lsp->l[i].name;
-        const char *backend = "tensorflow", *version = KERAS_VERSION;
-        ok = write_strings(file, "layer_names", names, lsp->n) &&
+/* Every group, dataset and attribute of the Keras file into `file`. */
+static int write_contents(hid_t file, const struct pat_model *m, struct layers *lsp,
+                          struct layers *sorted) {
+    model_layers(m, lsp);
+    const char *names[MAX_LAYERS];
+    for (size_t i = 0; i < lsp->n; i++) names[i] = lsp->l[i].name;
+    const char *backend = "tensorflow", *version = KERAS_VERSION;
+    int ok = write_strings(file, "layer_names", names, lsp->n) &&
              write_strings(file, "backend", &backend, (size_t)-1) &&
              write_strings(file, "keras_version", &version, (size_t)-1);
-        *sorted = *lsp;
-        qsort(sorted->l, sorted->n, sizeof sorted->l[0], cmp_layer);
-        for (size_t i = 0; ok && i < sorted->n; i++) ok = write_layer(file, m, &sorted->l[i]);
-        struct layer top = {"top_level_model_weights", 0, 0};
-        ok = ok && write_layer(file, m, &top);
-    }
+    *sorted = *lsp;
+    qsort(sorted->l, sorted->n, sizeof sorted->l[0], cmp_layer);
+    for (size_t i = 0; ok && i < sorted->n; i++) ok = write_layer(file, m, &sorted->l[i]);
+    struct layer top = {"top_level_model_weights", 0, 0};
+    return ok && write_layer(file, m, &top);
+}
+
+/* The whole file built in memory (HDF5's core driver, no backing store):
+ * HDF5 never touches the disk, so a full disk or a FIFO meets pat's own
+ * writes (report/atomic.h), and a failed close cannot leave the library
+ * holding a half-written file (it crashed at exit: issue 12). Returns the
+ * malloc'd image and its size, or NULL. */
+static unsigned char *file_image(const struct pat_model *m, const char *path, size_t *size) {
+    struct layers *lsp = malloc(sizeof *lsp), *sorted = malloc(sizeof *sorted);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    int ok = lsp && sorted && fapl >= 0 && H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) >= 0 &&
+             H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0;
+    hid_t file = ok ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl) : -1;
+    ok = file >= 0 && write_contents(file, m, lsp, sorted) && H5Fflush(file, H5F_SCOPE_LOCAL) >= 0;
+    ssize_t n = ok ? H5Fget_file_image(file, NULL, 0) : -1;
+    unsigned char *img = n > 0 ? malloc((size_t)n) : NULL;
+    ok = img && H5Fget_file_image(file, img, (size_t)n) == n;
     if (file >= 0 && H5Fclose(file) < 0) ok = 0;
+    if (fapl >= 0) H5Pclose(fapl);
     free(lsp), free(sorted);
-    return ok ? PAT_OK : pat_fail(err, PAT_ERR_IO, "%s: cannot write the HDF5 file", path);
+    if (!ok) {
+        free(img);
+        return NULL;
+    }
+    *size = (size_t)n;
+    return img;
 }
 
 enum pat_status pat_model_export_keras(const struct pat_model *m, const char *path,
@@ -214,22 +234,24 @@ enum pat_status pat_model_export_keras(const struct pat_model *m, const char *pa
                         path);
     enum pat_status st = pat_model_check_values(m, "model", err);
     if (st != PAT_OK) return st;
-    struct pat_atomic_file a;
-    st = pat_atomic_open(&a, path, err);
-    if (st != PAT_OK) return st;
     H5E_auto2_t old_fn = NULL;
     void *old_data = NULL;
     H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    /* HDF5 rewrites the (empty) temporary by name; the atomic file's own
-     * descriptor then fsyncs the same inode before the rename. */
-    st = write_file(m, a.tmp, path, err);
+    size_t size = 0;
+    unsigned char *img = file_image(m, path, &size);
     H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
-    if (st != PAT_OK) {
+    if (!img) return pat_fail(err, PAT_ERR_NOMEM, "%s: cannot build the HDF5 file", path);
+    struct pat_atomic_file a;
+    st = pat_atomic_open(&a, path, err);
+    if (st == PAT_OK && fwrite(img, 1, size, a.f) != size) {
+        st = pat_fail(err, PAT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
         pat_atomic_abort(&a);
-        return st;
+    } else if (st == PAT_OK) {
+        st = pat_atomic_commit(&a, err);
     }
-    return pat_atomic_commit(&a, err);
+    free(img);
+    return st;
 }
 
 /* ---- layout description ----------------------------------------------------------- */

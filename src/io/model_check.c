@@ -34,14 +34,20 @@ enum pat_status pat_model_check_values(const struct pat_model *m, const char *wh
         const struct pat_tensor *t = &m->tensors[i];
         const float *x = m->params + t->offset;
         int is_std = strcmp(t->name, "scaler/std") == 0;
+        int is_mean = strcmp(t->name, "scaler/mean") == 0;
         for (size_t k = 0; k < t->numel; k++) {
             if (!isfinite(x[k]))
                 return pat_fail(err, PAT_ERR_NUMERIC, "%s: tensor '%s' element %zu is %s",
                                 what, t->name, k, isnan(x[k]) ? "NaN" : "infinite");
-            if (is_std && !(x[k] > 0.0f))
+            if (is_std && !(x[k] >= PAT_SCALER_STD_MIN && x[k] <= PAT_SCALER_ABS_MAX))
                 return pat_fail(err, PAT_ERR_FORMAT,
                                 "%s: tensor 'scaler/std' element %zu is %g; standard "
-                                "deviations must be > 0", what, k, (double)x[k]);
+                                "deviations must be > 0, within [%g, %g]", what, k, (double)x[k],
+                                PAT_SCALER_STD_MIN, PAT_SCALER_ABS_MAX);
+            if (is_mean && fabsf(x[k]) > PAT_SCALER_ABS_MAX)
+                return pat_fail(err, PAT_ERR_FORMAT,
+                                "%s: tensor 'scaler/mean' element %zu is %g; means must lie "
+                                "within +-%g", what, k, (double)x[k], PAT_SCALER_ABS_MAX);
         }
     }
     return PAT_OK;

@@ -6,8 +6,16 @@
 
 #include "nn/model.h"
 
-/* Check every weight is finite and scaler/std (when present) is > 0;
- * errors name `what` (the file), the tensor and the flat element index. */
+/* The sane range of a per-minute scaler: a std of 1e-38 passed "> 0" and
+ * turned every input into NaN (issue 12). pat's own scalers floor a std
+ * below 10 DBL_EPSILON at 1. */
+#define PAT_SCALER_STD_MIN 1e-6
+#define PAT_SCALER_ABS_MAX 1e30
+
+/* Check every weight is finite, scaler/std (when present) in
+ * [PAT_SCALER_STD_MIN, PAT_SCALER_ABS_MAX] and |scaler/mean| at most
+ * PAT_SCALER_ABS_MAX; errors name `what` (the file), the tensor and the
+ * flat element index. */
 enum pat_status pat_model_check_values(const struct pat_model *m, const char *what,
                                        struct pat_err *err);
 

@@ -7,7 +7,8 @@
  * member is a tensor with dtype "F32", at most 8 non-negative dims whose
  * product (times 4) does not overflow, data_offsets [begin, end] with
  * begin <= end <= data size and end - begin == 4 * numel; names are unique,
- * non-empty and at most 159 bytes; no two tensors overlap. Data may be
+ * non-empty and at most 159 bytes; the tensors cover the data section
+ * exactly (no overlap, no gap, nothing after the last). Data may be
  * unaligned and is always copied out byte-wise as little endian.
  */
 #include "io/safetensors.h"
@@ -22,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "report/atomic.h"
 #include "util.h"
 
 /* ---- reading ----------------------------------------------------------- */
@@ -243,21 +245,34 @@ static int cmp_range(const void *a, const void *b) {
     return 0;
 }
 
-/* No two tensors may share a byte: sort by begin, compare neighbours. */
-static enum pat_status check_overlap(const char *path, const struct pat_st_file *f,
-                                     struct pat_err *err) {
+/* The tensors tile the data section exactly: sorted by begin, the first
+ * starts at 0, each starts where the previous ends (no overlap, no gap) and
+ * the last ends at the end of the file. */
+static enum pat_status check_coverage(const char *path, const struct pat_st_file *f,
+                                      struct pat_err *err) {
     size_t n = f->num_tensors;
     const struct pat_st_tensor **by = pat_calloc(n ? n : 1, sizeof *by);
     if (!by) return pat_fail(err, PAT_ERR_NOMEM, "%s: out of memory", path);
     for (size_t i = 0; i < n; i++) by[i] = &f->tensors[i];
     if (n > 1) qsort(by, n, sizeof *by, cmp_range);
     enum pat_status st = PAT_OK;
+    if (n > 0 && by[0]->begin != 0)
+        st = pat_fail(err, PAT_ERR_FORMAT,
+                      "%s: %zu bytes before the first tensor '%s' belong to no tensor", path,
+                      by[0]->begin, by[0]->name);
     for (size_t i = 1; i < n && st == PAT_OK; i++)
-        if (by[i]->begin < by[i - 1]->end)
-            st = pat_fail(err, PAT_ERR_FORMAT,
-                          "%s: tensors '%s' [%zu, %zu) and '%s' [%zu, %zu) overlap", path,
-                          by[i - 1]->name, by[i - 1]->begin, by[i - 1]->end, by[i]->name,
-                          by[i]->begin, by[i]->end);
+        if (by[i]->begin != by[i - 1]->end)
+            st = pat_fail(err, PAT_ERR_FORMAT, "%s: tensors '%s' [%zu, %zu) and '%s' [%zu, %zu) %s",
+                          path, by[i - 1]->name, by[i - 1]->begin, by[i - 1]->end, by[i]->name,
+                          by[i]->begin, by[i]->end,
+                          by[i]->begin < by[i - 1]->end ? "overlap"
+                                                        : "leave a gap that belongs to no tensor");
+    size_t end = n ? by[n - 1]->end : 0;
+    if (st == PAT_OK && end != f->data_size)
+        st = pat_fail(err, PAT_ERR_FORMAT,
+                      "%s: %zu bytes after the last tensor belong to no tensor (data section "
+                      "%zu bytes, tensors end at %zu)",
+                      path, f->data_size - end, f->data_size, end);
     free(by);
     return st;
 }
@@ -287,6 +302,11 @@ static enum pat_status parse_header(const char *path, struct pat_st_file *f,
                                     struct pat_err *err) {
     uint64_t hlen = get_le64(f->buf);
     char why[160];
+    int implausible = hlen > PAT_ST_MAX_HEADER || hlen > f->size - 8;
+    if (implausible && (f->size < 9 || f->buf[8] != '{'))
+        return pat_fail(err, PAT_ERR_FORMAT,
+                        "%s: not a safetensors or Keras .h5 file (by content: a safetensors "
+                        "file begins with 8 length bytes and a JSON object)", path);
     if (hlen > PAT_ST_MAX_HEADER)
         return pat_fail(err, PAT_ERR_FORMAT,
                         "%s: header length %llu is larger than the %zu-byte limit", path,
@@ -304,7 +324,7 @@ static enum pat_status parse_header(const char *path, struct pat_st_file *f,
                         path, pat_json_type_name(f->doc.nodes[0].type));
     enum pat_status st = parse_members(path, f, err);
     if (st == PAT_OK) st = check_names(path, f, err);
-    if (st == PAT_OK) st = check_overlap(path, f, err);
+    if (st == PAT_OK) st = check_coverage(path, f, err);
     return st;
 }
 
@@ -469,84 +489,30 @@ static int write_data(FILE *fp, const struct pat_st_out *t) {
     return 1;
 }
 
-/* Write header and data to a new file tmp, flushed and synced. Returns 1
- * on success, 0 when tmp was created but writing failed, -1 when tmp could
- * not be created (then it must not be removed: it is not ours). */
-static int write_file(const char *tmp, const struct sbuf *hdr, const struct pat_st_out *t,
-                      size_t n, int *err_no) {
-    FILE *fp = fopen(tmp, "wbx");
-    if (!fp) {
-        *err_no = errno;
-        return -1;
-    }
+/* Write header and data to fp; 1 on success. */
+static int write_file(FILE *fp, const struct sbuf *hdr, const struct pat_st_out *t, size_t n) {
     unsigned char len8[8];
     for (int j = 0; j < 8; j++) len8[j] = (unsigned char)((uint64_t)hdr->len >> (8 * j));
     int ok = fwrite(len8, 1, 8, fp) == 8 && fwrite(hdr->p, 1, hdr->len, fp) == hdr->len;
     for (size_t i = 0; ok && i < n; i++) ok = write_data(fp, &t[i]);
-    ok = ok && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-    if (!ok) *err_no = errno;
-    if (fclose(fp) != 0 && ok) {
-        *err_no = errno;
-        ok = 0;
-    }
     return ok;
-}
-
-/* fsync the directory holding path so the rename is durable. */
-static int sync_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    size_t n = slash ? (size_t)(slash - path) : 1;
-    char *dir = malloc(n + 2);
-    if (!dir) return 0;
-    if (!slash) memcpy(dir, ".", 2);
-    else if (n == 0) memcpy(dir, "/", 2);
-    else {
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    int fd = open(dir, O_RDONLY);
-    free(dir);
-    if (fd < 0) return 0;
-    int ok = fsync(fd) == 0 || errno == EINVAL; /* some file systems cannot sync dirs */
-    close(fd);
-    return ok;
-}
-
-/* Write tmp, then rename it over path; tmp never survives a failure. */
-static enum pat_status replace_file(const char *path, const char *tmp, const struct sbuf *hdr,
-                                    const struct pat_st_out *t, size_t n,
-                                    struct pat_err *err) {
-    int err_no = 0, w = write_file(tmp, hdr, t, n, &err_no);
-    if (w != 1) {
-        if (w == 0) remove(tmp);
-        return pat_fail(err, PAT_ERR_IO, "%s: cannot write %s: %s", path, tmp,
-                        strerror(err_no));
-    }
-    if (rename(tmp, path) != 0) {
-        err_no = errno;
-        remove(tmp);
-        return pat_fail(err, PAT_ERR_IO, "%s: cannot rename %s over it: %s", path, tmp,
-                        strerror(err_no));
-    }
-    if (!sync_dir(path))
-        return pat_fail(err, PAT_ERR_IO, "%s: written, but syncing its directory failed: %s",
-                        path, strerror(errno));
-    return PAT_OK;
 }
 
 enum pat_status pat_st_write(const char *path, const struct pat_st_out *tensors, size_t n,
                              const struct pat_st_meta *meta, size_t num_meta,
                              struct pat_err *err) {
     struct sbuf hdr = {0};
+    struct pat_atomic_file a;
     enum pat_status st = build_header(path, tensors, n, meta, num_meta, &hdr, err);
-    size_t tlen = strlen(path) + 32;
-    char *tmp = st == PAT_OK ? malloc(tlen) : NULL;
-    if (st == PAT_OK && !tmp) st = pat_fail(err, PAT_ERR_NOMEM, "%s: out of memory", path);
+    if (st == PAT_OK) st = pat_atomic_open(&a, path, err);
     if (st == PAT_OK) {
-        snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-        st = replace_file(path, tmp, &hdr, tensors, n, err);
+        if (write_file(a.f, &hdr, tensors, n)) {
+            st = pat_atomic_commit(&a, err);
+        } else {
+            st = pat_fail(err, PAT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+            pat_atomic_abort(&a);
+        }
     }
-    free(tmp);
     free(hdr.p);
     return st;
 }

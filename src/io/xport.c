@@ -338,8 +338,8 @@ enum pat_status pat_xport_read(const char *path, const struct pat_xpt_col *cols,
                                struct pat_err *err) {
     struct reader r = {.path = path, .err = err, .cap = CHUNK};
     struct query q = {.cols = cols, .n = n, .fn = fn, .ctx = ctx};
-    if (!(r.f = fopen(path, "rb")))
-        return pat_fail(err, PAT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    enum pat_status opened = pat_open_input(path, &r.f, err);
+    if (opened != PAT_OK) return opened;
     r.buf = malloc(r.cap);
     q.var = pat_calloc(n, sizeof *q.var);
     q.v = pat_calloc(n, sizeof *q.v);
@@ -360,8 +360,8 @@ enum pat_status pat_xport_numeric_names(const char *path, char (*names)[9], size
     size_t nvars = 0, namestr_len = 0, row_len = 0;
     struct xvar *vars = NULL;
     *n = 0;
-    if (!(r.f = fopen(path, "rb")))
-        return pat_fail(err, PAT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    enum pat_status opened = pat_open_input(path, &r.f, err);
+    if (opened != PAT_OK) return opened;
     enum pat_status st = (r.buf = malloc(r.cap)) ? read_headers(&r, &nvars, &namestr_len)
                                                  : pat_fail(err, PAT_ERR_NOMEM, "out of memory");
     if (st == PAT_OK && !(vars = pat_calloc(nvars, sizeof *vars)))

@@ -5,6 +5,7 @@
 #include "io/xpt.h"
 
 #include "io/xport.h"
+#include "report/atomic.h"
 #include "util.h"
 
 static enum pat_status count_row(void *ctx, size_t row, const double *v, struct pat_err *err) {
@@ -290,8 +291,9 @@ enum pat_status pat_xpt_shape_readstat(const char *path, size_t *rows, size_t *v
 
 struct pat_xpt_writer {
     readstat_writer_t *w;
-    FILE *f;
-    char *path, *tmp;
+    FILE *f; /* out.f while open */
+    char *path;
+    struct pat_atomic_file out;
     readstat_variable_t **vars;
     size_t n, rows, written;
 };
@@ -304,13 +306,9 @@ static ssize_t write_bytes(const void *data, size_t len, void *ctx) {
 void pat_xpt_abort(struct pat_xpt_writer *x) {
     if (!x) return;
     if (x->w) readstat_writer_free(x->w);
-    if (x->f) {
-        fclose(x->f);
-        remove(x->tmp);
-    }
+    if (x->f) pat_atomic_abort(&x->out);
     free(x->vars);
     free(x->path);
-    free(x->tmp);
     free(x);
 }
 
@@ -340,21 +338,14 @@ enum pat_status pat_xpt_create(const char *path, const char *table,
     if (!x) return pat_fail(err, PAT_ERR_NOMEM, "out of memory");
     x->n = n;
     x->rows = rows;
-    size_t len = strlen(path) + 32;
     x->path = pat_strdup(path);
-    x->tmp = malloc(len);
     x->vars = pat_calloc(n, sizeof *x->vars);
     x->w = readstat_writer_init();
-    enum pat_status st = x->path && x->tmp && x->vars && x->w
+    enum pat_status st = x->path && x->vars && x->w
                              ? PAT_OK : pat_fail(err, PAT_ERR_NOMEM, "out of memory");
     if (st == PAT_OK && rows > 0x7fffffff)
         st = pat_fail(err, PAT_ERR_USAGE, "%s: too many rows for XPORT", path);
-    if (st == PAT_OK) {
-        snprintf(x->tmp, len, "%s.tmp.%ld", path, (long)getpid());
-        x->f = fopen(x->tmp, "wbx");
-        if (!x->f) st = pat_fail(err, PAT_ERR_IO, "%s: cannot create %s: %s", path, x->tmp,
-                                 strerror(errno));
-    }
+    if (st == PAT_OK && (st = pat_atomic_open(&x->out, path, err)) == PAT_OK) x->f = x->out.f;
     if (st == PAT_OK) st = define(x, table, names, err);
     if (st != PAT_OK) {
         pat_xpt_abort(x);
@@ -386,15 +377,9 @@ enum pat_status pat_xpt_close(struct pat_xpt_writer *x, struct pat_err *err) {
                       x->written, x->rows);
     readstat_error_t e = st == PAT_OK ? readstat_end_writing(x->w) : READSTAT_OK;
     if (st == PAT_OK && e != READSTAT_OK) st = rs_fail(x, e, err);
-    if (st == PAT_OK && (fflush(x->f) != 0 || fsync(fileno(x->f)) != 0))
-        st = pat_fail(err, PAT_ERR_IO, "%s: write failed: %s", x->tmp, strerror(errno));
     if (st == PAT_OK) {
-        int bad = fclose(x->f) != 0;
         x->f = NULL;
-        if (bad || rename(x->tmp, x->path) != 0) {
-            st = pat_fail(err, PAT_ERR_IO, "%s: cannot write: %s", x->path, strerror(errno));
-            remove(x->tmp);
-        }
+        st = pat_atomic_commit(&x->out, err);
     }
     pat_xpt_abort(x);
     return st;

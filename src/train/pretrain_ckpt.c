@@ -17,19 +17,39 @@
 #define CKPT_FORMAT "pat-pretrain-checkpoint-1"
 #define CKPT_STATE 3 /* pretrain/m, pretrain/v, pretrain/best */
 
+/* FNV-1a 64 over n bytes, continuing from h. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
+    const unsigned char *b = data;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* A digest of a set's contents (rows in order, then its scaler): resuming
+ * on other data of the same shape is refused (issue 12). One pass over the
+ * rows per checkpoint, small next to an epoch. */
+static uint64_t data_digest(const struct pat_pretrain_data *d) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < d->n; i++) h = fnv1a(h, d->rows[i], d->T * sizeof(float));
+    if (d->mean) h = fnv1a(h, d->mean, d->T * sizeof(float));
+    if (d->std) h = fnv1a(h, d->std, d->T * sizeof(float));
+    return h;
+}
+
 void pretrain_fingerprint(const struct pretrain_run *r, char *buf, size_t len) {
     const struct pat_pretrain_params *p = r->p;
     const struct pat_config *c = &r->mae->cfg;
     snprintf(buf, len,
              "arch=%zu/%zu/%zu/%zu/%zu/%zu/%d mask=%.9g group=%zu unshuffle=%d loss=%d opt=%d "
              "lr=%.9g wd=%.9g clip=%.9g epochs=%zu batch=%zu seed=%" PRIu64 " dropout=%.9g "
-             "shuffle=%d patience=%zu plateau=%.9g/%zu/%.9g train=%zux%zu%s val=%zu%s",
+             "shuffle=%d patience=%zu plateau=%.9g/%zu/%.9g train=%zux%zu%s val=%zu%s "
+             "data=%016" PRIx64 "/%016" PRIx64,
              c->patch_size, c->embed_dim, c->num_heads, c->key_dim, c->ff_dim, c->num_layers,
              (int)c->embedding, (double)p->mask_ratio, p->mask_group, (int)p->unshuffle,
              (int)p->loss, (int)p->optimizer, p->lr, p->weight_decay, p->clip_norm, p->epochs,
              p->batch_size, p->seed, (double)p->dropout, p->shuffle, p->patience,
              p->plateau_factor, p->plateau_patience, p->plateau_min_lr, r->train->n, r->train->T,
-             r->train->mean ? "+scaler" : "", r->val->n, r->val->mean ? "+scaler" : "");
+             r->train->mean ? "+scaler" : "", r->val->n, r->val->mean ? "+scaler" : "",
+             data_digest(r->train), data_digest(r->val));
 }
 
 /* One history line per epoch, fields separated by commas, lines by ';'. */
