@@ -14,6 +14,13 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# Every function declared in pat.h (a line at column 0 naming pat_x( after
+# its return type) must be marked PAT_API, or the library would lack it.
+unmarked=$(grep -E '^(const |enum |struct |unsigned |long |size_t |int |void |float |double )[^(]*[ *]pat_[a-z0-9_]+\(' \
+    include/pat.h | sed 's/(.*//' | awk '{print $NF}' | tr -d '*' | tr '\n' ' ')
+if [ -z "$unmarked" ]; then pass api_declarations_marked
+else fail api_declarations_marked "declared without PAT_API: $unmarked"; fi
+
 sed -n 's/^PAT_API .*[ *]\(pat_[a-z0-9_]*\)(.*/\1/p' include/pat.h | sort >"$tmp/declared"
 nm -D --defined-only "$build/libpat.so" | awk '{print $3}' | sort >"$tmp/exported"
 if [ -s "$tmp/declared" ] && cmp -s "$tmp/declared" "$tmp/exported"; then
