@@ -1,0 +1,3 @@
+library(testthat)
+library(pat)
+test_check("pat")
