@@ -2,7 +2,7 @@
 #   make            build build/pat and build/libpat.a
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make WERROR=1   warnings are errors (CI)
-#   make NO_OMP=1   build without OpenMP
+#   make NO_THREADS=1  build without threads (single-threaded library)
 #   make NO_HDF5=1  build without Keras HDF5 import
 #   make NO_READSTAT=1  build without libreadstat (no XPT writing or v8 input)
 #   make asan       run the tests under AddressSanitizer + UBSan (+ LeakSanitizer)
@@ -24,18 +24,18 @@ ifeq ($(WERROR),1)
   CFLAGS += -Werror
 endif
 
-# OpenMP: used when the compiler accepts -fopenmp.
-ifneq ($(NO_OMP),1)
-  ifeq ($(shell echo | $(CC) -fopenmp -x c -E - >/dev/null 2>&1 && echo yes),yes)
-    CFLAGS += -fopenmp -DPAT_OMP
-    LDFLAGS += -fopenmp
-    $(info ✓ OpenMP)
-  else
-    CFLAGS += -Wno-unknown-pragmas
-    $(info ✗ OpenMP not found: single-threaded build)
-  endif
+# Threads: the library's own pool of POSIX threads (src/nn/pool.c).
+# NO_THREADS=1 (or the older NO_OMP=1) builds a single-threaded library.
+ifeq ($(NO_OMP),1)
+  NO_THREADS := 1
+endif
+ifneq ($(NO_THREADS),1)
+  CFLAGS += -pthread
+  LDFLAGS += -pthread
+  $(info ✓ threads (POSIX))
 else
-  CFLAGS += -Wno-unknown-pragmas
+  CFLAGS += -DPAT_NO_THREADS
+  $(info ✗ threads disabled: single-threaded build)
 endif
 
 # HDF5 (Keras .h5 import only, confined to src/io/keras_h5.c).

@@ -17,9 +17,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 #include "nn/gemm.h"
 #include "pat.h"
@@ -210,8 +207,8 @@ int main(int argc, char **argv) {
     }
     const int sgemm = strcmp(argv[1], "sgemm") == 0, shapes = strcmp(argv[1], "shapes") == 0;
     const int threads = shapes ? 1 : atoi(argv[sgemm ? 4 : 5]);
-#ifdef PAT_OMP
-    if (threads > 0) omp_set_num_threads(threads);
+#ifndef PAT_NO_THREADS
+    if (threads > 0) pat_set_threads((size_t)(threads));
 #endif
 #ifdef PAT_HAVE_BLAS
     if (threads > 0) openblas_set_num_threads(threads);

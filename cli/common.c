@@ -5,9 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 #include "cli.h"
 
@@ -40,8 +37,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 }
 
 void cli_set_threads(int threads) {
-#ifdef PAT_OMP
-    if (threads > 0) omp_set_num_threads(threads);
+#ifndef PAT_NO_THREADS
+    if (threads > 0) pat_set_threads((size_t)(threads));
 #else
     (void)threads;
 #endif

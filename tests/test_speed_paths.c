@@ -13,9 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 #include "nn/attention.h"
 #include "check.h"
@@ -316,8 +313,8 @@ static void test_model_paths(struct check_ctx *c) {
     float *x = random_floats(B * T, 41, 1.0f), out[3][3 * 80];
     int threads[3] = {2, 1, 2};
     for (int v = 0; v < 3; v++) {
-#ifdef PAT_OMP
-        omp_set_num_threads(threads[v]);
+#ifndef PAT_NO_THREADS
+        pat_set_threads((size_t)(threads[v]));
 #endif
         if (v == 2) use_isa(PAT_ISA_PORTABLE);
         CHECK_STATUS(c, pat_explain(m, x, B, T, out[v], NULL), PAT_OK);
@@ -334,8 +331,8 @@ static void test_model_paths(struct check_ctx *c) {
  * sequences, a last batch of 2) end with the same weights for 1, 2 and 3
  * threads. */
 static void test_training_lanes(struct check_ctx *c) {
-#ifndef PAT_OMP
-    check_skip(c, "built without OpenMP");
+#ifdef PAT_NO_THREADS
+    check_skip(c, "built without threads");
 #else
     const struct pat_config cfg = {4, 8, 2, 4, 16, 2, PAT_EMBED_DENSE};
     const size_t n = 10, nv = 4, T = 32;
@@ -352,7 +349,7 @@ static void test_training_lanes(struct check_ctx *c) {
         if (!m) break;
         pat_train_default_params(&cfg, &p);
         p.epochs = 2, p.batch_size = 4, p.lr_head = p.lr_encoder = 1e-3, p.shuffle = 1;
-        omp_set_num_threads(threads);
+        pat_set_threads((size_t)(threads));
         CHECK_STATUS(c, pat_finetune(m, &p, &tr, &va, &r, NULL), PAT_OK);
         np = pat_model_num_params(m);
         params[threads - 1] = malloc(np * sizeof(float));
@@ -360,7 +357,7 @@ static void test_training_lanes(struct check_ctx *c) {
         pat_train_result_free(&r);
         pat_model_free(m);
     }
-    omp_set_num_threads(2);
+    pat_set_threads((size_t)(2));
     for (int v = 1; v < 3 && params[0] && params[v]; v++)
         CHECK(c, memcmp(params[0], params[v], np * sizeof(float)) == 0);
     for (int v = 0; v < 3; v++) free(params[v]);

@@ -14,9 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 #include "baseline/logreg.h"
 #include "dj.h"
@@ -375,7 +372,7 @@ static void usage(FILE *f) {
         "  --pre-epochs N --pre-batch N --pre-lr LR --mask-ratio R\n"
         "  --ft-epochs N --ft-batch N --ft-lr-head LR --ft-lr-encoder LR\n"
         "  --probe-c C --features-c C --inner-val F --seed S\n"
-        "  -t, --threads N    OpenMP threads (results do not depend on it)\n"
+        "  -t, --threads N    threads (results do not depend on it)\n"
         "  -v, --verbose      one line per training epoch on stderr\n");
 }
 
@@ -535,8 +532,8 @@ int main(int argc, char **argv) {
     x.k = 5;
     struct opts o = {NULL, NULL, NULL, NULL, "both", 5, DJ_MAE_PROBE, 0};
     if (parse_args(argc, argv, &x, &o)) return 2;
-#ifdef PAT_OMP
-    if (o.threads > 0) omp_set_num_threads(o.threads);
+#ifndef PAT_NO_THREADS
+    if (o.threads > 0) pat_set_threads((size_t)(o.threads));
 #endif
     x.out = o.out;
     if (o.out) mkdir(o.out, 0777); /* an existing folder is fine; a failure shows later */

@@ -11,13 +11,11 @@
 
 #include "nn/infer.h"
 #include "nn/kernels.h"
+#include "nn/pool.h"
 #include "eval/metrics.h"
 #include "train/finetune_run.h"
 #include "util.h"
 
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 /* ---- parameters ------------------------------------------------------------ */
 
@@ -215,12 +213,12 @@ static double sequence_loss(const struct train_run *r, float z, float y, size_t 
 
 /* ---- one optimizer step -------------------------------------------------------
  * Sequences of a batch are independent, so up to `lanes` of them (the
- * OpenMP thread count) run at once, each lane with its own workspace, into
- * its own zeroed gradient buffer, which is then added to r->grads in
- * sequence order (an OpenMP ordered region). The sum is
- * ((g_0 + g_1) + g_2) + ... for any number of lanes, so the step is
- * bit-identical across thread counts. With one lane the region is inactive
- * and the kernels use every thread instead. Memory: per extra lane, one
+ * pool's thread count, nn/pool.h) run at once, each lane with its own
+ * workspace, into its own zeroed gradient buffer (lane_sequence), which is
+ * then added to r->grads in sequence order (combine_in_order, each sequence
+ * waiting its turn). The sum is ((g_0 + g_1) + g_2) + ... for any number of
+ * lanes, so the step is bit-identical across thread counts. With one lane
+ * the kernels use every thread instead. Memory: per extra lane, one
  * gradient workspace (the activations of every block for one sequence) and
  * one num_params buffer. */
 
@@ -238,10 +236,7 @@ static void lanes_free(struct batch_lanes *b) {
 
 static enum pat_status lanes_init(struct batch_lanes *b, struct train_run *r, size_t bsz,
                                   struct pat_err *err) {
-    size_t n = 1;
-#ifdef PAT_OMP
-    n = (size_t)omp_get_max_threads();
-#endif
+    const size_t n = pat_pool_threads();
     b->n = n < bsz ? n : bsz;
     b->ws = calloc(b->n, sizeof *b->ws), b->grads = calloc(b->n, sizeof *b->grads);
     if (!b->ws || !b->grads) return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
@@ -272,33 +267,70 @@ static enum pat_status lane_sequence(struct train_run *r, struct pat_grad_ws *ws
     return pat_grad_backward(ws, r->m, dz, o, grads, err);
 }
 
+/* The batch's running sums, added to in sequence order only. */
+struct batch_sums {
+    struct pat_turn *turn;  /* the order of the loss and status */
+    struct pat_osum *grads; /* r->grads, summed in order */
+    double *loss;
+    enum pat_status status; /* the first failure in sequence order */
+    struct pat_err *err;
+};
+
+/* Adds sequence i's (0-based in the batch) result to the sums. Every
+ * sequence of the batch calls it; each waits for the ones before it, range
+ * by range of the gradient (pat_osum), so r->grads is ((g_0 + g_1) + g_2)
+ * + ... however the sequences were computed. After a failure nothing more
+ * is added. */
+static void combine_in_order(struct batch_sums *s, size_t i, const float *grads, double l,
+                             enum pat_status st, const struct pat_err *e) {
+    pat_turn_wait(s->turn, i);
+    const int add = s->status == PAT_OK && st == PAT_OK;
+    if (s->status == PAT_OK && st != PAT_OK) {
+        s->status = st;
+        if (s->err) *s->err = *e;
+    }
+    if (add) *s->loss += l;
+    pat_turn_done(s->turn);
+    pat_osum_add(s->grads, i, add ? grads : NULL);
+}
+
+struct batch_job {
+    struct train_run *r;
+    struct batch_lanes *b;
+    size_t b0, bsz;
+    const struct pat_grad_opts *o;
+    struct batch_sums sums;
+};
+
+/* Task i: sequence b0 + i on the worker's lane, then its turn to combine. */
+static void batch_task(void *ctx, size_t i, size_t worker) {
+    struct batch_job *j = ctx;
+    double l = 0.0;
+    struct pat_err e;
+    enum pat_status st = lane_sequence(j->r, j->b->ws[worker], j->b->grads[worker], j->b0 + i,
+                                       j->b0, j->bsz, j->o, &l, &e);
+    combine_in_order(&j->sums, i, j->b->grads[worker], l, st, &e);
+}
+
 /* Sequences order[b0, b1), b->n at a time; gradients summed into r->grads
  * and losses into *loss, both in sequence order. The first failure (in
  * sequence order) is returned; later sequences are not added. */
 static enum pat_status batch_gradients(struct train_run *r, struct batch_lanes *b, size_t b0,
                                        size_t b1, double *loss, struct pat_err *err) {
     const struct pat_grad_opts o = stage_grad_opts(r);
-    const size_t np = r->m->num_params;
-    enum pat_status status = PAT_OK;
-#pragma omp parallel for ordered schedule(dynamic, 1) num_threads((int)b->n)
-    for (long i = (long)b0; i < (long)b1; i++) {
-        size_t t = 0;
-#ifdef PAT_OMP
-        t = (size_t)omp_get_thread_num(); /* which buffers; the sums do not depend on it */
-#endif
-        double l = 0.0;
-        struct pat_err e;
-        enum pat_status st =
-            lane_sequence(r, b->ws[t], b->grads[t], (size_t)i, b0, b1 - b0, &o, &l, &e);
-#pragma omp ordered
-        if (status == PAT_OK) {
-            status = st;
-            if (st != PAT_OK && err) *err = e;
-            *loss += l;
-            if (st == PAT_OK) pat_add_inplace(r->grads, b->grads[t], np);
-        }
+    struct batch_job j = {r, b, b0, b1 - b0, &o,
+                          {pat_turn_create(), pat_osum_create(r->grads, r->m->num_params), loss,
+                           PAT_OK, err}};
+    enum pat_status st = PAT_OK;
+    if (!j.sums.turn || !j.sums.grads) {
+        st = pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
+    } else {
+        pat_pool_run(b1 - b0, b->n, batch_task, &j);
+        st = j.sums.status;
     }
-    return status;
+    pat_turn_free(j.sums.turn);
+    pat_osum_free(j.sums.grads);
+    return st;
 }
 
 /* One optimizer step on the batch order[b0, b1); returns the batch loss. */
