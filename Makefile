@@ -9,6 +9,7 @@
 #   make fuzz-smoke 30 s of each libFuzzer harness (clang-14; tests/fuzz/README.md)
 #   make fuzz FUZZ_TIME=600  fuzz each harness longer, keeping found inputs
 #   make bench      speed against the PyTorch reference and OpenBLAS (QUICK=1: ~2 min)
+#   make bench-busy thread ratios with a busy loop on one core (bench/busy.py)
 #   make bench-data pat data build against pandas.read_sas on a 1 GB PAXMIN_H
 #   make NO_BLAS=1  build the benchmarks without OpenBLAS (no sgemm reference rate)
 
@@ -183,6 +184,12 @@ $(BUILD)/bench/bench_job: $(BUILD)/bench/bench_job.o $(BUILD)/libpat.a
 bench: $(BUILD)/pat $(BUILD)/bench/bench_job
 	/usr/bin/python3 bench/bench.py --build $(BUILD) --threads $(or $(THREADS),2) \
 	    $(if $(filter 1,$(QUICK)),--quick)
+
+# Threads on a busy machine (a busy loop on CPU 0) and a quiet one (bench/busy.py;
+# also part of make bench).
+.PHONY: bench-busy
+bench-busy: $(BUILD)/pat
+	/usr/bin/python3 bench/busy.py --build $(BUILD)
 
 # Depresjon: the benchmark driver and the week-explanation chart
 # (bench/depresjon/, docs/results-depresjon.md).

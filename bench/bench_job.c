@@ -6,6 +6,12 @@
  *     bench_job sgemm SIZE REPS THREADS          OpenBLAS sgemm SIZE^3 (when built with BLAS)
  *     bench_job shapes REPS 1                    pat_matmul on each path and OpenBLAS on the
  *                                                model's product shapes, one thread
+ *     bench_job csv FILE REPS                    the CSV side of pat embed: FILE read with
+ *                                                the CSV reader and 96 values per row written
+ *                                                as pat embed writes them (%.9g) to
+ *                                                /dev/null; also every field through
+ *                                                strtod + cast (the former parser) and
+ *                                                through pat_parse_float alone
  *
  * Prints one line of key=value pairs on standard output, read by
  * bench/bench.py: the job, its throughput and maxrss_kb. Weights are
@@ -18,6 +24,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "io/csv.h"
+#include "io/decimal.h"
 #include "nn/gemm.h"
 #include "pat.h"
 #include "rng.h"
@@ -198,7 +206,71 @@ static int job_shapes(size_t reps) {
     return 0;
 }
 
+/* Every field of the file's text through parse (sum kept live). */
+static double parse_fields(const char *text, size_t len, int fast) {
+    const double t0 = now_seconds();
+    volatile float sink = 0;
+    for (const char *p = text; p < text + len;) {
+        char *end;
+        sink += fast ? pat_parse_float(p, &end) : (float)strtod(p, &end);
+        p = end == p ? p + 1 : end + 1;
+    }
+    (void)sink;
+    return now_seconds() - t0;
+}
+
+static char *read_text(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    if (f && fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
+            *len = fread(buf, 1, (size_t)n, f);
+            buf[*len] = 0;
+        }
+    }
+    if (f) fclose(f);
+    return buf;
+}
+
+static int job_csv(const char *path, size_t reps) {
+    double best = 1e30, best_old = 1e30, best_new = 1e30;
+    size_t rows = 0, cols = 0, n = 0, len = 0;
+    char *text = read_text(path, &len);
+    FILE *null = fopen("/dev/null", "w");
+    if (!text || !null) return 1;
+    for (size_t r = 0; r < reps; r++) {
+        const double t0 = now_seconds();
+        struct pat_csv_reader *rd;
+        struct pat_err err;
+        if (pat_csv_open(path, &rd, &err) != PAT_OK) return 1;
+        const float *row;
+        rows = 0;
+        while (pat_csv_next(rd, &row, &n, &err) == PAT_OK && row) {
+            cols = n;
+            for (size_t i = 0; i < 96; i++)
+                fprintf(null, i ? ",%.9g" : "%.9g", (double)row[i % cols]);
+            fputc('\n', null);
+            rows++;
+        }
+        pat_csv_close(rd);
+        fflush(null);
+        const double t = now_seconds() - t0;
+        best = t < best ? t : best;
+        const double o = parse_fields(text, len, 0), f = parse_fields(text, len, 1);
+        best_old = o < best_old ? o : best_old;
+        best_new = f < best_new ? f : best_new;
+    }
+    printf("job=csv rows=%zu cols=%zu seconds=%.5f strtod_s=%.5f fast_s=%.5f maxrss_kb=%ld\n",
+           rows, cols, best, best_old, best_new, maxrss_kb());
+    fclose(null);
+    free(text);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "csv") == 0)
+        return job_csv(argv[2], strtoul(argv[3], NULL, 10));
     if (argc < 4 || (argc < 5 && strcmp(argv[1], "shapes") != 0)) {
         fprintf(stderr, "usage: bench_job infer|train ARCH BATCH REPS THREADS\n"
                         "       bench_job sgemm SIZE REPS THREADS\n"
