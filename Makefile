@@ -158,7 +158,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(BUILD)/libp
 	$(CC) $(CFLAGS) $(HDF5_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libpat.a $(LDLIBS)
 fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 fuzz-build:
-	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) NO_OMP=1 \
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) NO_THREADS=1 \
 	        OPT="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 	        EXTRA_LDFLAGS="$(FUZZ_SAN)" fuzz-bins
 $(FUZZ_NAMES:%=fuzz-run-%): fuzz-run-%: fuzz-build

@@ -189,6 +189,19 @@ class Bench:
             self.log(f"  M {kind} b16: 1 thread {one.get('seq_per_s')}, 2 threads "
                      f"{two.get('seq_per_s')}")
 
+    def run_pretrain(self):
+        """Masked-autoencoder pretraining, one-week rows, batch 16, PAT-S and -M: pat and the
+        reference's MAE with 1 thread and with --threads."""
+        rows = []
+        for arch in ("S",) if self.plan.quick else ("S", "M"):
+            for t in sorted({1, self.args.threads}):
+                p = self.measure([self.job, "pretrain", arch, "16", "2", str(t)])
+                r = self.measure(REF + ["pretrain", arch, "16", "1", str(t)])
+                rows.append((arch, t, p, r))
+                self.log(f"  {arch} pretrain b16, {t} thread(s): pat {p.get('seq_per_s', '?')} "
+                         f"seq/s, reference {r.get('seq_per_s', '?')}")
+        self.extra["pretrain"] = rows
+
     def run_cli(self):
         """One-week PAT-S prediction, whole process, pat CLI versus the reference script."""
         tmp = os.path.join(self.args.build, "bench")
@@ -258,6 +271,7 @@ class Bench:
             self.run_arch(arch)
             self.run_sgemm()
         self.run_threads()
+        self.run_pretrain()
         self.run_sgemm()
         self.run_cli()
         if not self.args.quick:
@@ -347,6 +361,34 @@ class Report:
                      f"2 threads {two.get('seq_per_s', '-')} seq/s: {fnum(s, 2)}x")
             self.target(f"two threads >= 1.7x one thread (PAT-M {kind} b16)", f"{fnum(s, 2)}x",
                         "1.7x", s is not None and s >= 1.7)
+        pre = self.b.extra.get("pretrain")
+        if pre:
+            self.out()
+            self.out("Masked-autoencoder pretraining (one-week rows, mask 0.9, batch 16, "
+                     "dropout 0; reference: MAEReference + torch.optim.Adam):")
+            self.out()
+            self.out("| arch | threads | pat seq/s | reference seq/s | ratio | pat peak RSS MB "
+                     "| reference peak RSS MB |")
+            self.out("|---|---:|---:|---:|---:|---:|---:|")
+            rate = {}
+            for arch, t, p, r in pre:
+                ps = float(p["seq_per_s"]) if p.get("seq_per_s") else None
+                rs = float(r["seq_per_s"]) if r.get("seq_per_s") else None
+                rate[(arch, t)] = ps
+                ratio = ps / rs if ps and rs else None
+                prss = int(p["maxrss_kb"]) / 1024 if p.get("maxrss_kb") else None
+                rrss = int(r["maxrss_kb"]) / 1024 if r.get("maxrss_kb") else None
+                star = " *" if max(p.get("others", 0), r.get("others", 0)) > 0.1 else ""
+                self.out(f"| {arch}{star} | {t} | {fnum(ps, 2)} | {fnum(rs, 2)} | {fnum(ratio)}x | "
+                         f"{fnum(prss, 0)} | {fnum(rrss, 0)} |")
+                if t == self.b.args.threads:
+                    self.target(f"pretraining PAT-{arch} >= 3x reference ({t} threads)",
+                                f"{fnum(ratio)}x", "3x", ratio is not None and ratio >= 3)
+            for arch in dict.fromkeys(a for a, _, _, _ in pre):
+                one, two = rate.get((arch, 1)), rate.get((arch, self.b.args.threads))
+                if one and two and self.b.args.threads > 1:
+                    self.out(f"- PAT-{arch} pretraining, {self.b.args.threads} threads / 1: "
+                             f"{two / one:.2f}x")
         cli = self.b.extra.get("cli")
         if cli:
             s = cli["ref"] / cli["pat"]

@@ -3,6 +3,9 @@
  *
  *     bench_job infer ARCH BATCH REPS THREADS   pat_predict on BATCH one-week sequences
  *     bench_job train ARCH BATCH STEPS THREADS  STEPS fine-tuning steps of BATCH sequences
+ *     bench_job pretrain ARCH BATCH STEPS THREADS  STEPS masked-autoencoder steps of BATCH
+ *                                                one-week rows (mask 0.9, one mask per
+ *                                                batch, dropout 0: as the reference)
  *     bench_job sgemm SIZE REPS THREADS          OpenBLAS sgemm SIZE^3 (when built with BLAS)
  *     bench_job shapes REPS 1                    pat_matmul on each path and OpenBLAS on the
  *                                                model's product shapes, one thread
@@ -29,7 +32,9 @@
 #include "nn/gemm.h"
 #include "pat.h"
 #include "rng.h"
+#include "nn/mae.h"
 #include "train/finetune.h"
+#include "train/pretrain.h"
 
 #ifdef PAT_HAVE_BLAS /* after pat's headers: OpenBLAS's complex.h defines I */
 #include <cblas.h>
@@ -268,11 +273,48 @@ static int job_csv(const char *path, size_t reps) {
     return 0;
 }
 
+/* One epoch of STEPS pretraining steps (Keras Adam); throughput from the
+ * epoch's training time, which excludes validation. */
+static int job_pretrain(const char *arch, size_t batch, size_t steps) {
+    struct pat_config cfg;
+    struct pat_mae *mae = NULL;
+    struct pat_err err;
+    const size_t n = batch * steps;
+    float *x = random_input((n + 1) * BENCH_T, 7);
+    const float **rows = calloc(n + 1, sizeof *rows);
+    int ok = x && rows && pat_config_preset(arch, &cfg, &err) == PAT_OK &&
+             pat_mae_init_random(&cfg, 1, &mae, &err) == PAT_OK;
+    struct pat_pretrain_result r = {0};
+    double cpu = 0.0;
+    if (ok) {
+        for (size_t i = 0; i <= n; i++) rows[i] = x + i * BENCH_T;
+        struct pat_pretrain_params p;
+        pat_pretrain_default_params(&cfg, &p);
+        p.epochs = 1, p.batch_size = batch, p.dropout = 0.0f, p.shuffle = 0;
+        struct pat_pretrain_data tr = {rows, n, BENCH_T, NULL, NULL},
+                                 va = {rows + n, 1, BENCH_T, NULL, NULL};
+        cpu = cpu_seconds();
+        ok = pat_pretrain(mae, &p, &tr, &va, &r, &err) == PAT_OK && r.num_epochs == 1;
+        cpu = cpu_seconds() - cpu;
+    }
+    if (ok)
+        printf("job=pretrain arch=%s batch=%zu reps=%zu seconds=%.4f seq_per_s=%.4f cpu_s=%.4f "
+               "maxrss_kb=%ld\n",
+               arch, batch, steps, (double)n / r.history[0].seq_per_s, r.history[0].seq_per_s,
+               cpu, maxrss_kb());
+    else
+        fprintf(stderr, "bench_job pretrain: %s\n", x && rows ? err.msg : "setup failed");
+    pat_pretrain_result_free(&r);
+    pat_mae_free(mae);
+    free(x), free(rows);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "csv") == 0)
         return job_csv(argv[2], strtoul(argv[3], NULL, 10));
     if (argc < 4 || (argc < 5 && strcmp(argv[1], "shapes") != 0)) {
-        fprintf(stderr, "usage: bench_job infer|train ARCH BATCH REPS THREADS\n"
+        fprintf(stderr, "usage: bench_job infer|train|pretrain ARCH BATCH REPS THREADS\n"
                         "       bench_job sgemm SIZE REPS THREADS\n"
                         "       bench_job shapes REPS 1\n");
         return 2;
@@ -292,6 +334,7 @@ int main(int argc, char **argv) {
     const size_t batch = strtoul(argv[3], NULL, 10), reps = strtoul(argv[4], NULL, 10);
     if (strcmp(argv[1], "infer") == 0) return job_infer(argv[2], batch, reps);
     if (strcmp(argv[1], "train") == 0) return job_train(argv[2], batch, reps);
+    if (strcmp(argv[1], "pretrain") == 0) return job_pretrain(argv[2], batch, reps);
     fprintf(stderr, "bench_job: unknown job '%s'\n", argv[1]);
     return 2;
 }

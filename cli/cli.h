@@ -47,7 +47,7 @@ void output_abort(struct output *o); /* removes the temporary file */
 /* Write n floats as one CSV line with %.9g. */
 void output_row(struct output *o, const float *v, size_t n);
 
-/* Apply --threads (0 keeps the OpenMP default). */
+/* Apply --threads (0 keeps the default: pat_set_threads). */
 void cli_set_threads(int threads);
 
 /* A whole numeric CSV in memory: rows x cols floats. */

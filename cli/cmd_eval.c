@@ -31,7 +31,7 @@ static void print_eval_help(void) {
           "      --threshold P      decision threshold (default 0.5)\n"
           "      --bootstrap N      bootstrap resamples for the CI (default 1000; 0: none)\n"
           "      --seed S           bootstrap seed (default 1)\n"
-          "  -t, --threads N        OpenMP threads\n"
+          "  -t, --threads N        threads (default: all CPUs)\n"
           "  -h, --help             this help\n",
           stdout);
 }

@@ -41,7 +41,7 @@ static void print_infer_help(enum infer_kind kind) {
           "  -o, --output FILE    output CSV (default: standard output); written to a\n"
           "                       temporary file and renamed, never left half-written\n"
           "  -b, --batch N        rows encoded per call (default 16)\n"
-          "  -t, --threads N      OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
+          "  -t, --threads N      threads (default: OMP_NUM_THREADS or all CPUs)\n"
           "  -q, --quiet          no progress on standard error\n"
           "  -h, --help           this help\n"
           "Inputs are used as they are unless the model carries a scaler (scaler/mean,\n"

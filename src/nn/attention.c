@@ -302,8 +302,20 @@ PAT_TARGET_AVX512 static void forward_avx512(const struct att_fwd *a, struct att
 }
 #endif
 
+#if PAT_ARM64_PATHS
+static void forward_neon(const struct att_fwd *a, struct att_scratch *w, size_t h, size_t tile) {
+    forward_job(PAT_ISA_NEON, a, w, h, tile);
+}
+#endif
+
 static void forward_dispatch(enum pat_isa isa, const struct att_fwd *a, struct att_scratch *w,
                              size_t h, size_t tile) {
+#if PAT_ARM64_PATHS
+    if (isa == PAT_ISA_NEON) {
+        forward_neon(a, w, h, tile);
+        return;
+    }
+#endif
 #if PAT_X86_PATHS
     if (isa == PAT_ISA_AVX512)
         forward_avx512(a, w, h, tile);
@@ -404,8 +416,20 @@ PAT_TARGET_AVX512 static void backward_avx512(const struct att_bwd *a, struct at
 }
 #endif
 
+#if PAT_ARM64_PATHS
+static void backward_neon(const struct att_bwd *a, struct att_scratch *w, size_t h, size_t g) {
+    backward_job(PAT_ISA_NEON, a, w, h, g);
+}
+#endif
+
 static void backward_dispatch(enum pat_isa isa, const struct att_bwd *a, struct att_scratch *w,
                               size_t h, size_t g) {
+#if PAT_ARM64_PATHS
+    if (isa == PAT_ISA_NEON) {
+        backward_neon(a, w, h, g);
+        return;
+    }
+#endif
 #if PAT_X86_PATHS
     if (isa == PAT_ISA_AVX512)
         backward_avx512(a, w, h, g);

@@ -9,6 +9,7 @@
  *     portable  6 x 8   12 SSE accumulators, multiply then add
  *     AVX2      6 x 16  12 YMM accumulators, fused multiply-add
  *     AVX-512   6 x 32  12 ZMM accumulators, fused multiply-add
+ *     NEON      6 x 16  24 of ARM64's 32 vector registers, fused multiply-add
  *
  * and GCC vectorizes each (objdump -d build/src/gemm.o | grep -c vfmadd).
  * The inner index is blocked by KC, which changes no sum: a block continues
@@ -34,19 +35,29 @@ enum pat_isa pat_isa_detect(void) {
     if (__builtin_cpu_supports("avx512f")) return PAT_ISA_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return PAT_ISA_AVX2;
 #endif
+#if PAT_ARM64_PATHS
+    return PAT_ISA_NEON;
+#endif
     return PAT_ISA_PORTABLE;
 }
 
+int pat_isa_supported(enum pat_isa isa) {
+    const enum pat_isa best = pat_isa_detect();
+    if (isa == PAT_ISA_PORTABLE || isa == best) return 1;
+    return best == PAT_ISA_AVX512 && isa == PAT_ISA_AVX2;
+}
+
 const char *pat_isa_name(enum pat_isa isa) {
-    static const char *const names[] = {"portable", "avx2", "avx512"};
-    return (unsigned)isa < 3 ? names[isa] : "unknown";
+    static const char *const names[PAT_ISA_COUNT] = {"portable", "avx2", "avx512", "neon"};
+    return (unsigned)isa < PAT_ISA_COUNT ? names[isa] : "unknown";
 }
 
 enum pat_isa pat_isa_active(void) {
     enum pat_isa isa = pat_isa_detect();
     const char *cap = getenv("PAT_ISA");
     for (int i = 0; cap && i < (int)isa; i++)
-        if (strcmp(cap, pat_isa_name((enum pat_isa)i)) == 0) return (enum pat_isa)i;
+        if (pat_isa_supported((enum pat_isa)i) && strcmp(cap, pat_isa_name((enum pat_isa)i)) == 0)
+            return (enum pat_isa)i;
     return isa;
 }
 
@@ -123,6 +134,14 @@ matmul_avx512(float *c, size_t ldc, const float *a, size_t ars, size_t aks, cons
 }
 #endif
 
+#if PAT_ARM64_PATHS
+static void matmul_neon(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
+                        const float *b, size_t ldb, size_t m, size_t n, size_t k,
+                        int accumulate) {
+    matmul_body(c, ldc, a, ars, aks, b, ldb, m, n, k, accumulate, 16, 1);
+}
+#endif
+
 void pat_matmul(enum pat_isa isa, float *c, size_t ldc, const float *a, size_t ars, size_t aks,
                 const float *b, size_t ldb, size_t m, size_t n, size_t k, int accumulate) {
     if (k == 0) {
@@ -136,6 +155,12 @@ void pat_matmul(enum pat_isa isa, float *c, size_t ldc, const float *a, size_t a
     }
     if (isa == PAT_ISA_AVX2) {
         matmul_avx2(c, ldc, a, ars, aks, b, ldb, m, n, k, accumulate);
+        return;
+    }
+#endif
+#if PAT_ARM64_PATHS
+    if (isa == PAT_ISA_NEON) {
+        matmul_neon(c, ldc, a, ars, aks, b, ldb, m, n, k, accumulate);
         return;
     }
 #endif
