@@ -389,6 +389,7 @@ class Report:
                 if one and two and self.b.args.threads > 1:
                     self.out(f"- PAT-{arch} pretraining, {self.b.args.threads} threads / 1: "
                              f"{two / one:.2f}x")
+            self.out()
         cli = self.b.extra.get("cli")
         if cli:
             s = cli["ref"] / cli["pat"]

@@ -55,15 +55,20 @@ static size_t default_threads(void) {
 
 #ifdef PAT_NO_THREADS
 
+static int in_task; /* one thread: a task is running */
+
 size_t pat_pool_threads(void) { return 1; }
 void pat_set_threads(size_t n) { (void)n; }
 size_t pat_threads(void) { return 1; }
-int pat_pool_in_task(void) { return 0; }
+int pat_pool_in_task(void) { return in_task; }
 
 void pat_pool_run(size_t ntasks, size_t width, pat_pool_task task, void *ctx) {
+    const int outer = in_task;
     (void)width;
     (void)default_threads;
+    in_task = 1;
     for (size_t i = 0; i < ntasks; i++) task(ctx, i, 0);
+    in_task = outer;
 }
 
 struct pat_turn {
