@@ -32,6 +32,13 @@ static float *random_floats(size_t n, unsigned long long seed, float scale) {
 /* Run the kernels capped at `isa` (through PAT_ISA). */
 static void use_isa(enum pat_isa isa) { setenv("PAT_ISA", pat_isa_name(isa), 1); }
 
+/* The next path after isa that this build and CPU can run, or PAT_ISA_COUNT. */
+static int next_path(int isa) {
+    while (++isa < PAT_ISA_COUNT && !pat_isa_supported((enum pat_isa)isa)) {
+    }
+    return isa;
+}
+
 /* ---- pat_matmul ------------------------------------------------------------------- */
 
 struct mm_case {
@@ -78,8 +85,7 @@ static void test_matmul_paths(struct check_ctx *c) {
         {48, 128, 96, 0, 1}, {5, 9, 257, 1, 1},  {12, 24, 0, 0, 0},  {49, 96, 130, 0, 1},
         {2, 200, 31, 1, 0},  {37, 23, 19, 0, 0},
     };
-    for (int isa = PAT_ISA_PORTABLE; isa < PAT_ISA_COUNT; isa++)
-        if (pat_isa_supported((enum pat_isa)isa))
+    for (int isa = PAT_ISA_PORTABLE; isa < PAT_ISA_COUNT; isa = next_path(isa))
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
             check_matmul_case(c, (enum pat_isa)isa, &cases[i]);
 }
@@ -114,8 +120,7 @@ static void check_dense(struct check_ctx *c, enum pat_isa isa, size_t R, size_t 
 }
 
 static void test_dense_paths(struct check_ctx *c) {
-    for (int isa = PAT_ISA_PORTABLE; isa < PAT_ISA_COUNT; isa++)
-        if (pat_isa_supported((enum pat_isa)isa)) {
+    for (int isa = PAT_ISA_PORTABLE; isa < PAT_ISA_COUNT; isa = next_path(isa)) {
         check_dense(c, (enum pat_isa)isa, 101, 18, 96);  /* patch embedding, odd rows */
         check_dense(c, (enum pat_isa)isa, 60, 96, 288);  /* projections: several row blocks */
         check_dense(c, (enum pat_isa)isa, 7, 300, 13);   /* long inner index, narrow output */
@@ -196,13 +201,11 @@ static void test_attention_paths(struct check_ctx *c) {
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         struct att_data d;
         att_data_init(&d, shapes[s][0], shapes[s][1], shapes[s][2], s == 1 ? 4.0f : 1.0f);
-        for (int isa = PAT_ISA_PORTABLE; isa < PAT_ISA_COUNT; isa++)
-        if (pat_isa_supported((enum pat_isa)isa))
+        for (int isa = PAT_ISA_PORTABLE; isa < PAT_ISA_COUNT; isa = next_path(isa))
             worst[isa] = fmax(worst[isa], check_attention(c, (enum pat_isa)isa, &d));
         att_data_free(&d);
     }
-    for (int isa = PAT_ISA_PORTABLE; isa < PAT_ISA_COUNT; isa++)
-        if (pat_isa_supported((enum pat_isa)isa))
+    for (int isa = PAT_ISA_PORTABLE; isa < PAT_ISA_COUNT; isa = next_path(isa))
         printf("  attention %s: worst difference %.2e of the largest entry\n",
                pat_isa_name((enum pat_isa)isa), worst[isa]);
 }
@@ -214,8 +217,7 @@ static void test_attention_extreme_scores(struct check_ctx *c) {
     att_data_init(&d, 70, 1, 4, 300.0f);
     float *ctx = malloc(d.n * sizeof(float)), *ref = malloc(d.n * sizeof(float));
     float col[70 * 2], lse[70];
-    for (int isa = PAT_ISA_PORTABLE; isa < PAT_ISA_COUNT; isa++)
-        if (pat_isa_supported((enum pat_isa)isa)) {
+    for (int isa = PAT_ISA_PORTABLE; isa < PAT_ISA_COUNT; isa = next_path(isa)) {
         use_isa((enum pat_isa)isa);
         CHECK(c, pat_attention(ctx, col, lse, d.q, d.kt, d.vh, d.N, d.H, d.K));
         unsetenv("PAT_ISA");
