@@ -2,7 +2,7 @@
 #   make            build build/pat and build/libpat.a
 #   make test       build and run every test; ends with "N passed, N failed"
 #   make WERROR=1   warnings are errors (CI)
-#   make NO_OMP=1   build without OpenMP
+#   make NO_THREADS=1  build without threads (single-threaded library)
 #   make NO_HDF5=1  build without Keras HDF5 import
 #   make NO_READSTAT=1  build without libreadstat (no XPT writing or v8 input)
 #   make NO_MHD=1   build without libmicrohttpd (no pat serve; mk/serve.mk)
@@ -10,6 +10,7 @@
 #   make fuzz-smoke 30 s of each libFuzzer harness (clang-14; tests/fuzz/README.md)
 #   make fuzz FUZZ_TIME=600  fuzz each harness longer, keeping found inputs
 #   make bench      speed against the PyTorch reference and OpenBLAS (QUICK=1: ~2 min)
+#   make bench-busy thread ratios with a busy loop on one core (bench/busy.py)
 #   make bench-data pat data build against pandas.read_sas on a 1 GB PAXMIN_H
 #   make bench-serve  pat serve under load on loopback (bench/serve_load.py)
 #   make NO_BLAS=1  build the benchmarks without OpenBLAS (no sgemm reference rate)
@@ -26,18 +27,18 @@ ifeq ($(WERROR),1)
   CFLAGS += -Werror
 endif
 
-# OpenMP: used when the compiler accepts -fopenmp.
-ifneq ($(NO_OMP),1)
-  ifeq ($(shell echo | $(CC) -fopenmp -x c -E - >/dev/null 2>&1 && echo yes),yes)
-    CFLAGS += -fopenmp -DPAT_OMP
-    LDFLAGS += -fopenmp
-    $(info ✓ OpenMP)
-  else
-    CFLAGS += -Wno-unknown-pragmas
-    $(info ✗ OpenMP not found: single-threaded build)
-  endif
+# Threads: the library's own pool of POSIX threads (src/nn/pool.c).
+# NO_THREADS=1 (or the older NO_OMP=1) builds a single-threaded library.
+ifeq ($(NO_OMP),1)
+  NO_THREADS := 1
+endif
+ifneq ($(NO_THREADS),1)
+  CFLAGS += -pthread
+  LDFLAGS += -pthread
+  $(info ✓ threads (POSIX))
 else
-  CFLAGS += -Wno-unknown-pragmas
+  CFLAGS += -DPAT_NO_THREADS
+  $(info ✗ threads disabled: single-threaded build)
 endif
 
 # HDF5 (Keras .h5 import only, confined to src/io/keras_h5.c).
@@ -156,7 +157,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(BUILD)/libp
 	$(CC) $(CFLAGS) $(HDF5_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libpat.a $(LDLIBS)
 fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 fuzz-build:
-	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) NO_OMP=1 \
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) NO_THREADS=1 \
 	        OPT="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
 	        EXTRA_LDFLAGS="$(FUZZ_SAN)" fuzz-bins
 $(FUZZ_NAMES:%=fuzz-run-%): fuzz-run-%: fuzz-build
@@ -182,6 +183,12 @@ $(BUILD)/bench/bench_job: $(BUILD)/bench/bench_job.o $(BUILD)/libpat.a
 bench: $(BUILD)/pat $(BUILD)/bench/bench_job
 	/usr/bin/python3 bench/bench.py --build $(BUILD) --threads $(or $(THREADS),2) \
 	    $(if $(filter 1,$(QUICK)),--quick)
+
+# Threads on a busy machine (a busy loop on CPU 0) and a quiet one (bench/busy.py;
+# also part of make bench).
+.PHONY: bench-busy
+bench-busy: $(BUILD)/pat
+	/usr/bin/python3 bench/busy.py --build $(BUILD)
 
 
 # Data pipeline: pat data build against pandas.read_sas on a 1 GB synthetic

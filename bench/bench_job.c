@@ -3,9 +3,18 @@
  *
  *     bench_job infer ARCH BATCH REPS THREADS   pat_predict on BATCH one-week sequences
  *     bench_job train ARCH BATCH STEPS THREADS  STEPS fine-tuning steps of BATCH sequences
+ *     bench_job pretrain ARCH BATCH STEPS THREADS  STEPS masked-autoencoder steps of BATCH
+ *                                                one-week rows (mask 0.9, one mask per
+ *                                                batch, dropout 0: as the reference)
  *     bench_job sgemm SIZE REPS THREADS          OpenBLAS sgemm SIZE^3 (when built with BLAS)
  *     bench_job shapes REPS 1                    pat_matmul on each path and OpenBLAS on the
  *                                                model's product shapes, one thread
+ *     bench_job csv FILE REPS                    the CSV side of pat embed: FILE read with
+ *                                                the CSV reader and 96 values per row written
+ *                                                as pat embed writes them (%.9g) to
+ *                                                /dev/null; also every field through
+ *                                                strtod + cast (the former parser) and
+ *                                                through pat_parse_float alone
  *
  * Prints one line of key=value pairs on standard output, read by
  * bench/bench.py: the job, its throughput and maxrss_kb. Weights are
@@ -17,14 +26,15 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
+#include "io/csv.h"
+#include "io/decimal.h"
 #include "nn/gemm.h"
 #include "pat.h"
 #include "rng.h"
+#include "nn/mae.h"
 #include "train/finetune.h"
+#include "train/pretrain.h"
 
 #ifdef PAT_HAVE_BLAS /* after pat's headers: OpenBLAS's complex.h defines I */
 #include <cblas.h>
@@ -201,17 +211,118 @@ static int job_shapes(size_t reps) {
     return 0;
 }
 
+/* Every field of the file's text through parse (sum kept live). */
+static double parse_fields(const char *text, size_t len, int fast) {
+    const double t0 = now_seconds();
+    volatile float sink = 0;
+    for (const char *p = text; p < text + len;) {
+        char *end;
+        sink += fast ? pat_parse_float(p, &end) : (float)strtod(p, &end);
+        p = end == p ? p + 1 : end + 1;
+    }
+    (void)sink;
+    return now_seconds() - t0;
+}
+
+static char *read_text(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    if (f && fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
+            *len = fread(buf, 1, (size_t)n, f);
+            buf[*len] = 0;
+        }
+    }
+    if (f) fclose(f);
+    return buf;
+}
+
+static int job_csv(const char *path, size_t reps) {
+    double best = 1e30, best_old = 1e30, best_new = 1e30;
+    size_t rows = 0, cols = 0, n = 0, len = 0;
+    char *text = read_text(path, &len);
+    FILE *null = fopen("/dev/null", "w");
+    if (!text || !null) return 1;
+    for (size_t r = 0; r < reps; r++) {
+        const double t0 = now_seconds();
+        struct pat_csv_reader *rd;
+        struct pat_err err;
+        if (pat_csv_open(path, &rd, &err) != PAT_OK) return 1;
+        const float *row;
+        rows = 0;
+        while (pat_csv_next(rd, &row, &n, &err) == PAT_OK && row) {
+            cols = n;
+            for (size_t i = 0; i < 96; i++)
+                fprintf(null, i ? ",%.9g" : "%.9g", (double)row[i % cols]);
+            fputc('\n', null);
+            rows++;
+        }
+        pat_csv_close(rd);
+        fflush(null);
+        const double t = now_seconds() - t0;
+        best = t < best ? t : best;
+        const double o = parse_fields(text, len, 0), f = parse_fields(text, len, 1);
+        best_old = o < best_old ? o : best_old;
+        best_new = f < best_new ? f : best_new;
+    }
+    printf("job=csv rows=%zu cols=%zu seconds=%.5f strtod_s=%.5f fast_s=%.5f maxrss_kb=%ld\n",
+           rows, cols, best, best_old, best_new, maxrss_kb());
+    fclose(null);
+    free(text);
+    return 0;
+}
+
+/* One epoch of STEPS pretraining steps (Keras Adam); throughput from the
+ * epoch's training time, which excludes validation. */
+static int job_pretrain(const char *arch, size_t batch, size_t steps) {
+    struct pat_config cfg;
+    struct pat_mae *mae = NULL;
+    struct pat_err err;
+    const size_t n = batch * steps;
+    float *x = random_input((n + 1) * BENCH_T, 7);
+    const float **rows = calloc(n + 1, sizeof *rows);
+    int ok = x && rows && pat_config_preset(arch, &cfg, &err) == PAT_OK &&
+             pat_mae_init_random(&cfg, 1, &mae, &err) == PAT_OK;
+    struct pat_pretrain_result r = {0};
+    double cpu = 0.0;
+    if (ok) {
+        for (size_t i = 0; i <= n; i++) rows[i] = x + i * BENCH_T;
+        struct pat_pretrain_params p;
+        pat_pretrain_default_params(&cfg, &p);
+        p.epochs = 1, p.batch_size = batch, p.dropout = 0.0f, p.shuffle = 0;
+        struct pat_pretrain_data tr = {rows, n, BENCH_T, NULL, NULL},
+                                 va = {rows + n, 1, BENCH_T, NULL, NULL};
+        cpu = cpu_seconds();
+        ok = pat_pretrain(mae, &p, &tr, &va, &r, &err) == PAT_OK && r.num_epochs == 1;
+        cpu = cpu_seconds() - cpu;
+    }
+    if (ok)
+        printf("job=pretrain arch=%s batch=%zu reps=%zu seconds=%.4f seq_per_s=%.4f cpu_s=%.4f "
+               "maxrss_kb=%ld\n",
+               arch, batch, steps, (double)n / r.history[0].seq_per_s, r.history[0].seq_per_s,
+               cpu, maxrss_kb());
+    else
+        fprintf(stderr, "bench_job pretrain: %s\n", x && rows ? err.msg : "setup failed");
+    pat_pretrain_result_free(&r);
+    pat_mae_free(mae);
+    free(x), free(rows);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "csv") == 0)
+        return job_csv(argv[2], strtoul(argv[3], NULL, 10));
     if (argc < 4 || (argc < 5 && strcmp(argv[1], "shapes") != 0)) {
-        fprintf(stderr, "usage: bench_job infer|train ARCH BATCH REPS THREADS\n"
+        fprintf(stderr, "usage: bench_job infer|train|pretrain ARCH BATCH REPS THREADS\n"
                         "       bench_job sgemm SIZE REPS THREADS\n"
                         "       bench_job shapes REPS 1\n");
         return 2;
     }
     const int sgemm = strcmp(argv[1], "sgemm") == 0, shapes = strcmp(argv[1], "shapes") == 0;
     const int threads = shapes ? 1 : atoi(argv[sgemm ? 4 : 5]);
-#ifdef PAT_OMP
-    if (threads > 0) omp_set_num_threads(threads);
+#ifndef PAT_NO_THREADS
+    if (threads > 0) pat_set_threads((size_t)(threads));
 #endif
 #ifdef PAT_HAVE_BLAS
     if (threads > 0) openblas_set_num_threads(threads);
@@ -223,6 +334,7 @@ int main(int argc, char **argv) {
     const size_t batch = strtoul(argv[3], NULL, 10), reps = strtoul(argv[4], NULL, 10);
     if (strcmp(argv[1], "infer") == 0) return job_infer(argv[2], batch, reps);
     if (strcmp(argv[1], "train") == 0) return job_train(argv[2], batch, reps);
+    if (strcmp(argv[1], "pretrain") == 0) return job_pretrain(argv[2], batch, reps);
     fprintf(stderr, "bench_job: unknown job '%s'\n", argv[1]);
     return 2;
 }

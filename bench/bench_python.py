@@ -55,7 +55,6 @@ class Direct:
 
     def __init__(self, build, path):
         self.lib = ctypes.CDLL(os.path.join(build, "libpat.so"))
-        self.gomp = ctypes.CDLL(ctypes.util.find_library("gomp") or "libgomp.so.1")
         self.err = self.Err()
         self.model = ctypes.c_void_p()
         if self.lib.pat_model_load(path.encode(), ctypes.byref(self.model), ctypes.byref(self.err)):
@@ -66,7 +65,7 @@ class Direct:
 
     def embed(self, x, threads):
         out = np.empty((x.shape[0], 96), np.float32)
-        self.gomp.omp_set_num_threads(threads)
+        self.lib.pat_set_threads(ctypes.c_size_t(threads))
         if self.lib.pat_embed(self.model, x.ctypes.data, x.shape[0], x.shape[1], out.ctypes.data,
                               ctypes.byref(self.err)):
             raise SystemExit(self.err.msg.decode())

@@ -3,6 +3,9 @@
 
     ref_job.py infer ARCH BATCH REPS THREADS   PATReference.forward on BATCH one-week rows
     ref_job.py train ARCH BATCH STEPS THREADS  STEPS fine-tuning steps of BATCH rows
+    ref_job.py pretrain ARCH BATCH STEPS THREADS  STEPS masked-autoencoder steps (MAEReference:
+                                               mask 0.9, one permutation per batch, MSE over
+                                               all minutes, torch.optim.Adam)
 
 The same jobs as bench/bench_job.c, in float32 (what pat computes in) with
 torch.set_num_threads(THREADS). Training is autograd through PATReference: weighted
@@ -67,14 +70,37 @@ def job_train(arch, batch, steps):
     return time.perf_counter() - t0
 
 
+def job_pretrain(arch, batch, steps):
+    cfg = ref.Config.from_arch(arch.lower())
+    weights = ref.random_weights(cfg, seed=1, head=False)
+    rng = np.random.default_rng(1)
+    for name, shape in ref.mae_extra_specs(cfg):
+        weights[name] = (rng.standard_normal(shape) * 0.05).astype(np.float32)
+    model = ref.MAEReference(weights, cfg, dtype=torch.float32, requires_grad=True)
+    opt = torch.optim.Adam(list(model.params.values()), lr=1e-3)
+    x = inputs(batch * steps)
+    N = T // cfg.patch_size
+    t0 = time.perf_counter()
+    for s in range(steps):
+        opt.zero_grad()
+        perm = rng.permutation(N)
+        loss = model.forward(x[s * batch:(s + 1) * batch], perm, 0.9)["loss"]
+        loss.backward()
+        opt.step()
+    return time.perf_counter() - t0
+
+
+JOBS = {"infer": job_infer, "train": job_train, "pretrain": job_pretrain}
+
+
 def main(argv):
-    if len(argv) != 6 or argv[1] not in ("infer", "train"):
+    if len(argv) != 6 or argv[1] not in JOBS:
         print(__doc__, file=sys.stderr)
         return 2
     job, arch, batch, reps, threads = argv[1], argv[2], int(argv[3]), int(argv[4]), int(argv[5])
     torch.set_num_threads(threads)
     np.random.seed(0)
-    sec = (job_infer if job == "infer" else job_train)(arch, batch, reps)
+    sec = JOBS[job](arch, batch, reps)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"job={job} arch={arch} batch={batch} reps={reps} seconds={sec:.4f} "
           f"seq_per_s={batch * reps / sec:.4f} maxrss_kb={rss}")

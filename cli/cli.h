@@ -55,9 +55,9 @@ enum pat_status cli_check_finite(const float *v, size_t rows, size_t width, size
 /* Write n floats as one CSV line with %.9g. */
 void output_row(struct output *o, const float *v, size_t n);
 
-/* Apply --threads (0 keeps the OpenMP default: OMP_NUM_THREADS or all
- * cores); either is capped at CLI_MAX_THREADS. pat's main applies the cap
- * once before any command runs. */
+/* Apply --threads (0 keeps the default: pat_set_threads, else
+ * OMP_NUM_THREADS or all cores); either is capped at CLI_MAX_THREADS. pat's
+ * main applies the cap once before any command runs. */
 #define CLI_MAX_THREADS 1024
 void cli_set_threads(int threads);
 

@@ -44,7 +44,7 @@ static void print_eval_help(void) {
           "                         the model's pat.recipe.threshold when it has one)\n"
           "      --bootstrap N      bootstrap resamples for the CI (default 1000; 0: none)\n"
           "      --seed S           bootstrap seed (default 1)\n"
-          "  -t, --threads N        OpenMP threads\n"
+          "  -t, --threads N        threads (default: all CPUs)\n"
           "      --max-minutes N    refuse rows longer than N minutes (default 80640)\n"
           "  -h, --help             this help\n",
           stdout);

@@ -78,7 +78,7 @@ static void print_finetune_help(void) {
           "      --shuffle 0|1         shuffle batches every epoch\n"
           "      --unfreeze N          two-stage: blocks trained in stage 2\n"
           "      --stage1-epochs N, --stage1-lr LR   two-stage: stage 1 length and head lr\n"
-          "  -t, --threads N           OpenMP threads (results do not depend on it)\n"
+          "  -t, --threads N           threads (default: all CPUs; results do not depend on it)\n"
           "  -q, --quiet               no progress lines\n"
           "  -h, --help                this help\n",
           stdout);

@@ -46,7 +46,7 @@ static void print_infer_help(enum infer_kind kind) {
           "  -o, --output FILE    output CSV (default: standard output); written to a\n"
           "                       temporary file and renamed, never left half-written\n"
           "  -b, --batch N        rows encoded per call (default 16)\n"
-          "  -t, --threads N      OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
+          "  -t, --threads N      threads (default: OMP_NUM_THREADS or all CPUs)\n"
           "      --max-minutes N  refuse rows longer than N minutes (default 80640, 8 weeks;\n"
           "                       attention's cost grows with the square of the length)\n"
           "  -q, --quiet          no progress on standard error\n"

@@ -84,7 +84,7 @@ static void print_pretrain_help(void) {
           "      --curves FILE         SVG of training and validation loss per epoch\n"
           "      --checkpoint FILE     checkpoint written after every epoch\n"
           "      --resume FILE         continue from a checkpoint (same options and data)\n"
-          "  -t, --threads N           OpenMP threads (results do not depend on it)\n"
+          "  -t, --threads N           threads (default: all CPUs; results do not depend on it)\n"
           "  -q, --quiet               no progress lines\n"
           "  -h, --help                this help\n",
           stdout);

@@ -79,7 +79,7 @@ static void print_score_help(void) {
           "                         (a change from the model's is reported on stderr)\n"
           "Other:\n"
           "  -b, --batch N          windows per inference call (default 64)\n"
-          "  -t, --threads N        OpenMP threads (results do not depend on it)\n"
+          "  -t, --threads N        threads (results do not depend on it)\n"
           "  -q, --quiet            no progress on standard error\n"
           "  -h, --help             this help\n",
           stdout);

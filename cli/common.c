@@ -6,9 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 #include "cli.h"
 #include "dist/dist.h"
@@ -65,12 +62,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 }
 
 void cli_set_threads(int threads) {
-#ifdef PAT_OMP
-    /* OMP_NUM_THREADS=100000 would crash inside the OpenMP runtime: the
+#ifndef PAT_NO_THREADS
+    /* OMP_NUM_THREADS=100000 would start that many threads: the
      * environment is held to the same limit as -t. */
-    if (threads <= 0) threads = omp_get_max_threads();
+    if (threads <= 0) threads = pat_threads() > CLI_MAX_THREADS ? CLI_MAX_THREADS : 0;
     if (threads > CLI_MAX_THREADS) threads = CLI_MAX_THREADS;
-    if (threads > 0) omp_set_num_threads(threads);
+    if (threads > 0) pat_set_threads((size_t)(threads));
 #else
     (void)threads;
 #endif

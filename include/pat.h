@@ -195,6 +195,13 @@ PAT_API enum pat_status pat_predict(const struct pat_model *m, const float *x, s
 PAT_API enum pat_status pat_explain(const struct pat_model *m, const float *x, size_t B,
                                     size_t T, float *out, struct pat_err *err);
 
+/* Threads of the library's pool (embed/predict/explain, training): n = 0
+ * restores the default (OMP_NUM_THREADS when set, else the CPUs the process
+ * may run on).
+ * Process-wide; results are bit-identical for any value. */
+void pat_set_threads(size_t n);
+size_t pat_threads(void);
+
 /* ---- data pipeline ---------------------------------------------------
  * Datasets built by `pat data build` (docs/data.md): a read-only memory map
  * of a .patd file holding rows of T minutes (float32), a label per row (NaN

@@ -45,7 +45,7 @@ def find_libpat():
 
 
 include_dirs, library_dirs = find_libpat()
-openmp = [] if os.environ.get("PAT_NO_OMP") else ["-fopenmp"]
+threads = [] if os.environ.get("PAT_NO_OMP") or os.environ.get("PAT_NO_THREADS") else ["-pthread"]
 
 setup(packages=["pat"], package_data={"pat": ["*.pyi", "py.typed"]}, ext_modules=[Extension(
     "pat._pat",
@@ -55,6 +55,6 @@ setup(packages=["pat"], package_data={"pat": ["*.pyi", "py.typed"]}, ext_modules
     libraries=["pat"],
     runtime_library_dirs=library_dirs,
     extra_compile_args=["-std=c11", "-O2", "-Wall", "-Wextra", "-Wshadow", "-Wstrict-prototypes",
-                        "-Wmissing-prototypes"] + openmp,
-    extra_link_args=openmp,
+                        "-Wmissing-prototypes"] + threads,
+    extra_link_args=threads,
 )])

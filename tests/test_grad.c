@@ -4,9 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 #include "nn/attention.h"
 #include "check.h"
@@ -294,8 +291,8 @@ static void test_frozen_blocks(struct check_ctx *c) {
 
 /* Gradients with dropout are identical with 1 and 2 threads. */
 static void test_grad_thread_independence(struct check_ctx *c) {
-#ifndef PAT_OMP
-    check_skip(c, "built without OpenMP");
+#ifdef PAT_NO_THREADS
+    check_skip(c, "built without threads");
 #else
     struct pat_config cfg;
     pat_config_preset("M", &cfg, NULL);
@@ -317,14 +314,14 @@ static void test_grad_thread_independence(struct check_ctx *c) {
     float *g[2] = {calloc(np, sizeof(float)), calloc(np, sizeof(float))};
     struct pat_grad_opts o = {0, 1, 0.1f};
     for (int threads = 1; threads <= 2; threads++) {
-        omp_set_num_threads(threads);
+        pat_set_threads((size_t)(threads));
         struct pat_rng drop;
         pat_rng_seed(&drop, 77);
         float z;
         CHECK_STATUS(c, pat_grad_forward(w, m, x, &o, &drop, &z, NULL), PAT_OK);
         CHECK_STATUS(c, pat_grad_backward(w, m, 0.5f, &o, g[threads - 1], NULL), PAT_OK);
     }
-    omp_set_num_threads(1);
+    pat_set_threads((size_t)(1));
     CHECK(c, memcmp(g[0], g[1], np * sizeof(float)) == 0);
     free(g[0]), free(g[1]), free(x);
     pat_grad_ws_free(w);
@@ -334,8 +331,8 @@ static void test_grad_thread_independence(struct check_ctx *c) {
 
 int main(void) {
     int failures = 0;
-#ifdef PAT_OMP
-    omp_set_num_threads(1); /* tiny shapes: thread start-up would dominate */
+#ifndef PAT_NO_THREADS
+    pat_set_threads((size_t)(1)); /* tiny shapes: thread start-up would dominate */
 #endif
     RUN(test_layernorm_backward_fd);
     RUN(test_gemm_backward_fd);

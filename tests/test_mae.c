@@ -6,9 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 #include "check.h"
 #include "io/safetensors.h"
@@ -399,8 +396,8 @@ static void test_ref_conv_corrected_masked(struct check_ctx *c) { check_fixture(
 
 /* Gradients with dropout are identical with 1 and 2 threads (PAT-S, one day). */
 static void test_mae_thread_independence(struct check_ctx *c) {
-#ifndef PAT_OMP
-    check_skip(c, "built without OpenMP");
+#ifdef PAT_NO_THREADS
+    check_skip(c, "built without threads");
 #else
     struct pat_config cfg;
     pat_config_preset("S", &cfg, NULL);
@@ -423,13 +420,13 @@ static void test_mae_thread_independence(struct check_ctx *c) {
     struct pat_mae_opts o = {PAT_UNSHUFFLE_FAITHFUL, PAT_MAE_LOSS_ALL, 0.1f};
     double loss[2];
     for (int threads = 1; threads <= 2; threads++) {
-        omp_set_num_threads(threads);
+        pat_set_threads((size_t)(threads));
         struct pat_rng drop;
         pat_rng_seed(&drop, 77);
         CHECK_STATUS(c, pat_mae_forward(w, a, x, NULL, NULL, perm, &o, &drop, &loss[threads - 1], NULL), PAT_OK);
         CHECK_STATUS(c, pat_mae_backward(w, a, 1.0f, g[threads - 1], NULL), PAT_OK);
     }
-    omp_set_num_threads(1);
+    pat_set_threads((size_t)(1));
     CHECK(c, loss[0] == loss[1]);
     CHECK(c, memcmp(g[0], g[1], a->num_params * sizeof(float)) == 0);
     free(g[0]), free(g[1]), free(x);
@@ -463,8 +460,8 @@ static void test_refusals(struct check_ctx *c) {
 
 int main(void) {
     int failures = 0;
-#ifdef PAT_OMP
-    omp_set_num_threads(1); /* tiny shapes: thread start-up would dominate */
+#ifndef PAT_NO_THREADS
+    pat_set_threads((size_t)(1)); /* tiny shapes: thread start-up would dominate */
 #endif
     RUN(test_num_masked);
     RUN(test_permutation);

@@ -5,9 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 #include "check.h"
 #include "nn/mae.h"
@@ -176,21 +173,49 @@ static void test_resume_is_bit_identical(struct check_ctx *c) {
     run_free(&r);
 }
 
+/* Lanes: the trained weights are the same bits for 1, 2, 3 and 4 threads,
+ * with one permutation per sequence or per batch, dropout on, and a last
+ * batch smaller than the others (24 rows, batch 7: 7, 7, 7, 3). */
 static void test_thread_independent(struct check_ctx *c) {
-#ifndef PAT_OMP
-    check_skip(c, "built without OpenMP");
+#ifdef PAT_NO_THREADS
+    check_skip(c, "built without threads");
+#else
+    for (size_t group = 0; group < 2; group++) {
+        struct run r;
+        run_init(&r, 24);
+        r.p.epochs = 2, r.p.mask_group = group, r.p.batch_size = 7, r.p.dropout = 0.1f;
+        struct pat_mae *m[4];
+        for (size_t i = 0; i < 4; i++) {
+            m[i] = fresh(6);
+            pat_set_threads(i + 1);
+            CHECK_STATUS(c, train(&r, m[i], NULL, NULL, NULL), PAT_OK);
+        }
+        pat_set_threads(1);
+        for (size_t i = 1; i < 4; i++)
+            CHECK(c, memcmp(m[0]->params, m[i]->params, m[0]->num_params * sizeof(float)) == 0);
+        for (size_t i = 0; i < 4; i++) pat_mae_free(m[i]);
+        run_free(&r);
+    }
+#endif
+}
+
+/* pat_pretrain_evaluate gives the same loss for any thread count. */
+static void test_evaluate_thread_independent(struct check_ctx *c) {
+#ifdef PAT_NO_THREADS
+    check_skip(c, "built without threads");
 #else
     struct run r;
     run_init(&r, 24);
-    r.p.epochs = 2, r.p.mask_group = 1;
-    struct pat_mae *m[2] = {fresh(6), fresh(6)};
-    for (int i = 0; i < 2; i++) {
-        omp_set_num_threads(i + 1);
-        CHECK_STATUS(c, train(&r, m[i], NULL, NULL, NULL), PAT_OK);
+    struct pat_mae *m = fresh(6);
+    const struct pat_pretrain_data d = as_data(&r.tr);
+    double loss[3];
+    for (size_t i = 0; i < 3; i++) {
+        pat_set_threads(i + 1);
+        CHECK_STATUS(c, pat_pretrain_evaluate(m, &r.p, &d, &loss[i], NULL), PAT_OK);
     }
-    omp_set_num_threads(1);
-    CHECK(c, memcmp(m[0]->params, m[1]->params, m[0]->num_params * sizeof(float)) == 0);
-    pat_mae_free(m[0]), pat_mae_free(m[1]);
+    pat_set_threads(1);
+    CHECK(c, loss[0] == loss[1] && loss[0] == loss[2]);
+    pat_mae_free(m);
     run_free(&r);
 #endif
 }
@@ -226,8 +251,8 @@ static void test_refusals(struct check_ctx *c) {
 
 int main(void) {
     int failures = 0;
-#ifdef PAT_OMP
-    omp_set_num_threads(1);
+#ifndef PAT_NO_THREADS
+    pat_set_threads((size_t)(1));
 #endif
     RUN(test_val_rows);
     RUN(test_learns_corrected_all);
@@ -235,6 +260,7 @@ int main(void) {
     RUN(test_learns_corrected_masked);
     RUN(test_resume_is_bit_identical);
     RUN(test_thread_independent);
+    RUN(test_evaluate_thread_independent);
     RUN(test_refusals);
     return failures ? 1 : 0;
 }

@@ -6,9 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 #include "check.h"
 #include "io/safetensors.h"
@@ -329,13 +326,13 @@ static void test_save_restore_continues(struct check_ctx *c) {
 
 /* Results do not depend on the thread count (each element is independent). */
 static void test_thread_count_independent(struct check_ctx *c) {
-#ifndef PAT_OMP
-    check_skip(c, "built without OpenMP");
+#ifdef PAT_NO_THREADS
+    check_skip(c, "built without threads");
 #else
     enum { N = 100003 };
     float *p[2], *g = malloc(N * sizeof *g), *m[2];
     for (int r = 0; r < 2; r++) {
-        omp_set_num_threads(r == 0 ? 1 : 4);
+        pat_set_threads((size_t)(r == 0 ? 1 : 4));
         p[r] = malloc(N * sizeof(float));
         m[r] = malloc(N * sizeof(float));
         fill_normal(p[r], N, 31, 1.0f);
@@ -350,7 +347,7 @@ static void test_thread_count_independent(struct check_ctx *c) {
         memcpy(m[r], o.v, N * sizeof(float));
         pat_optim_free(&o);
     }
-    omp_set_num_threads(2);
+    pat_set_threads((size_t)(2));
     CHECK(c, memcmp(p[0], p[1], N * sizeof(float)) == 0);
     CHECK(c, memcmp(m[0], m[1], N * sizeof(float)) == 0);
     free(p[0]), free(p[1]), free(m[0]), free(m[1]), free(g);

@@ -5,9 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 #include "check.h"
 #include "nn/grad.h"
@@ -278,17 +275,17 @@ static void test_resume_is_bit_identical(struct check_ctx *c) {
 }
 
 static void test_training_thread_independent(struct check_ctx *c) {
-#ifndef PAT_OMP
-    check_skip(c, "built without OpenMP");
+#ifdef PAT_NO_THREADS
+    check_skip(c, "built without threads");
 #else
     struct tiny_run t;
     tiny_run_init(&t, PAT_FT_FULL);
     struct pat_model *m[2] = {tiny(6), tiny(6)};
     for (int i = 0; i < 2; i++) {
-        omp_set_num_threads(i + 1);
+        pat_set_threads((size_t)(i + 1));
         CHECK_STATUS(c, tiny_train(&t, m[i], NULL, NULL), PAT_OK);
     }
-    omp_set_num_threads(1);
+    pat_set_threads((size_t)(1));
     CHECK(c, memcmp(m[0]->params, m[1]->params, m[0]->num_params * sizeof(float)) == 0);
     pat_model_free(m[0]), pat_model_free(m[1]);
     tiny_run_free(&t);
@@ -313,8 +310,8 @@ static void test_refusals(struct check_ctx *c) {
 
 int main(void) {
     int failures = 0;
-#ifdef PAT_OMP
-    omp_set_num_threads(1);
+#ifndef PAT_NO_THREADS
+    pat_set_threads((size_t)(1));
 #endif
     RUN(test_grad_dense_class_weight);
     RUN(test_grad_dense_pos_weight);
@@ -325,8 +322,8 @@ int main(void) {
     RUN(test_resume_is_bit_identical);
     RUN(test_training_thread_independent);
     RUN(test_refusals);
-#ifdef PAT_OMP
-    omp_set_num_threads(2);
+#ifndef PAT_NO_THREADS
+    pat_set_threads((size_t)(2));
 #endif
     RUN(test_learns_planted_signal);
     return failures ? 1 : 0;

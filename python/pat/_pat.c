@@ -18,9 +18,6 @@
 
 #include <math.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "pat.h"
 
@@ -67,25 +64,15 @@ static int parse_threads(PyObject *obj, int *threads) {
     return 0;
 }
 
-/* Set this thread's OpenMP team size for one call; returns the old one. */
+/* Set the library's thread count for one call; returns the old one. The
+ * count is process-wide (nn/pool.h); results never depend on it. */
 static int threads_push(int threads) {
-#ifdef _OPENMP
-    int old = omp_get_max_threads();
-    if (threads > 0) omp_set_num_threads(threads);
+    const int old = (int)pat_threads();
+    if (threads > 0) pat_set_threads((size_t)threads);
     return old;
-#else
-    (void)threads;
-    return 0;
-#endif
 }
 
-static void threads_pop(int old) {
-#ifdef _OPENMP
-    omp_set_num_threads(old);
-#else
-    (void)old;
-#endif
-}
+static void threads_pop(int old) { pat_set_threads((size_t)old); }
 
 /* ---- Dataset --------------------------------------------------------- */
 
@@ -356,7 +343,7 @@ typedef struct {
     struct pat_config cfg;  /* a copy: output shapes need no live model */
     PyThread_type_lock lock;
     PyObject *path;
-    int threads; /* default for calls; 0: OpenMP's default */
+    int threads; /* default for calls; 0: the library's default */
 } ModelObject;
 
 static PyTypeObject ModelType;
@@ -687,7 +674,7 @@ static PyObject *model_repr(ModelObject *self) {
     "expects them (T a multiple of the patch size; the model's input transform and\n"         \
     "scaler are applied by the library) — or a pat.Dataset (its rows as stored).\n"           \
     "It is used in place when float32 and C-contiguous, else converted once.\n"               \
-    "threads: OpenMP threads for this call (default: the model's, else\n"                     \
+    "threads: threads for this call (default: the model's, else\n"                     \
     "OMP_NUM_THREADS or all cores); results do not depend on it.\n"                           \
     "Raises PatError with the library's message on bad input (NaN, wrong length)."
 
@@ -715,7 +702,7 @@ static PyMethodDef model_methods[] = {
 
 static PyMemberDef model_members[] = {
     {"threads", T_INT, offsetof(ModelObject, threads), 0,
-     "Default OpenMP threads of this model's calls (0: OMP_NUM_THREADS or all cores)."},
+     "Default threads of this model's calls (0: OMP_NUM_THREADS or all cores)."},
     {"_calls", T_PYSSIZET, offsetof(ModelObject, users), READONLY,
      "Calls using the model right now (close() during one frees it after the last)."},
     {NULL, 0, 0, 0, NULL},
@@ -738,7 +725,7 @@ static PyTypeObject ModelType = {
     .tp_repr = (reprfunc)model_repr,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "A PAT model loaded with pat.load(path). Calls on one model run one at a\n"
-              "time (each uses OpenMP threads inside); close() or the garbage collector\n"
+              "time (each uses the library\'s threads inside); close() or the garbage collector\n"
               "frees it.",
     .tp_methods = model_methods,
     .tp_members = model_members,
@@ -756,7 +743,7 @@ static PyMethodDef module_methods[] = {
     {"load", (PyCFunction)(void (*)(void))model_load, METH_VARARGS | METH_KEYWORDS,
      "load(path, *, threads=None)\n--\n\n"
      "Load a model from a .safetensors file or a Keras .h5 weights file (detected\n"
-     "by content). threads: default OpenMP threads of its calls. Raises PatError\n"
+     "by content). threads: default threads of its calls. Raises PatError\n"
      "naming the file and what is wrong."},
     {"open_dataset", dataset_open, METH_VARARGS,
      "open_dataset(path)\n--\n\n"

@@ -12,9 +12,6 @@
 #include <Rinternals.h>
 
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "pat.h"
 
@@ -109,16 +106,10 @@ static enum pat_status run_rows(struct pat_model *m, int kind, const float *x, s
     }
     enum pat_status st = PAT_OK;
     if (skip) st = pat_model_meta_set(m, PAT_META_INPUT_TRANSFORM, "none", err);
-#ifdef _OPENMP
-    int old = omp_get_max_threads();
-    if (threads > 0) omp_set_num_threads(threads);
-#else
-    (void)threads;
-#endif
+    const size_t old = pat_threads(); /* process-wide (nn/pool.h) */
+    if (threads > 0) pat_set_threads((size_t)threads);
     if (st == PAT_OK) st = call_kind(m, kind, x, n, T, out, err);
-#ifdef _OPENMP
-    omp_set_num_threads(old);
-#endif
+    pat_set_threads(old);
     if (skip) {
         struct pat_err restore;
         if (pat_model_meta_set(m, PAT_META_INPUT_TRANSFORM, rows_tr, &restore) != PAT_OK &&
@@ -131,7 +122,7 @@ static enum pat_status run_rows(struct pat_model *m, int kind, const float *x, s
 }
 
 /* x: n x T double matrix; kind 0 embed, 1 predict, 2 explain; threads NA
- * or <= 0 for OpenMP's default; rows_tr "none" or "log1p". */
+ * or <= 0 for the library's default; rows_tr "none" or "log1p". */
 static SEXP pat_r_run(SEXP ptr, SEXP x, SEXP kind_s, SEXP threads_s, SEXP rows_tr_s) {
     struct pat_model *m = model_of(ptr);
     if (!m) return closed_failure();

@@ -13,7 +13,7 @@
  *
  * One task = one (repeat, fold). A task fits every selected method on the
  * fold's training participants only and scores its test participants;
- * tasks run in parallel over OpenMP threads, each deterministic in its own
+ * tasks run in parallel on the pool's threads (nn/pool.h), each deterministic in its own
  * seed, so results do not depend on the thread count. Every finished task
  * is saved to state_dir; a resumed run reads the saved tasks back instead
  * of recomputing them, which gives the same results as a run that was

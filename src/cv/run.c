@@ -9,8 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#ifndef PAT_NO_THREADS
+#include <pthread.h>
+#endif
 
 #include "cv/methods.h"
+#include "nn/pool.h"
 #include "report/atomic.h"
 #include "util.h"
 
@@ -245,6 +249,49 @@ static void report(struct progress_state *ps, size_t r, size_t k, double secs, i
     ps->fn(&p, ps->user);
 }
 
+/* The tasks of one run: each (repeat, fold) on a pool thread (nested
+ * training inside runs serially), failures and progress under a lock. */
+struct cv_job {
+    const struct task_env *env;
+    const size_t *task;
+    struct pat_err *terr;
+    const char *state_dir, *desc;
+    const struct pat_cv_plan *plan;
+    const struct pat_cv_config *cfg;
+    struct progress_state *ps;
+    int failed;
+#ifndef PAT_NO_THREADS
+    pthread_mutex_t lock;
+#endif
+};
+
+static void cv_lock(struct cv_job *j, int lock) {
+#ifndef PAT_NO_THREADS
+    if (lock) pthread_mutex_lock(&j->lock);
+    else pthread_mutex_unlock(&j->lock);
+#else
+    (void)j, (void)lock;
+#endif
+}
+
+static void cv_task(void *ctx, size_t t, size_t worker) {
+    struct cv_job *j = ctx;
+    (void)worker;
+    cv_lock(j, 1);
+    const int stop = j->failed;
+    cv_lock(j, 0);
+    if (stop) return;
+    const size_t r = j->task[2 * t], k = j->task[2 * t + 1];
+    enum pat_status ts = run_task(j->env, r, k, &j->terr[t]);
+    if (ts == PAT_OK && j->state_dir)
+        ts = state_save(j->state_dir, j->desc, j->env->res, j->plan, j->cfg, r, k, &j->terr[t]);
+    j->terr[t].status = ts;
+    cv_lock(j, 1);
+    if (ts != PAT_OK) j->failed = 1;
+    else report(j->ps, r, k, j->env->res->seconds[r * j->env->res->K + k], 0);
+    cv_lock(j, 0);
+}
+
 enum pat_status pat_cv_run(const struct pat_cv_cohort *c, const struct pat_cv_plan *plan,
                            const struct pat_cv_config *cfg, const char *state_dir, int resume,
                            struct pat_cv_results *out, pat_cv_progress_fn progress,
@@ -274,25 +321,15 @@ enum pat_status pat_cv_run(const struct pat_cv_cohort *c, const struct pat_cv_pl
     struct pat_err *terr = st == PAT_OK && ntask ? pat_calloc(ntask, sizeof *terr) : NULL;
     if (st == PAT_OK && ntask && !terr) st = pat_fail(err, PAT_ERR_NOMEM, "out of memory");
     if (st == PAT_OK && ntask) {
-        int failed = 0;
-#pragma omp parallel for schedule(dynamic, 1)
-        for (size_t t = 0; t < ntask; t++) {
-            int stop;
-#pragma omp atomic read
-            stop = failed;
-            if (stop) continue;
-            const size_t r = task[2 * t], k = task[2 * t + 1];
-            enum pat_status ts = run_task(&env, r, k, &terr[t]);
-            if (ts == PAT_OK && state_dir)
-                ts = state_save(state_dir, desc, out, plan, cfg, r, k, &terr[t]);
-            terr[t].status = ts;
-            if (ts != PAT_OK) {
-#pragma omp atomic write
-                failed = 1;
-            }
-#pragma omp critical(pat_cv_progress)
-            if (ts == PAT_OK) report(&ps, r, k, out->seconds[r * out->K + k], 0);
-        }
+        struct cv_job job = {.env = &env, .task = task, .terr = terr, .state_dir = state_dir,
+                             .desc = desc, .plan = plan, .cfg = cfg, .ps = &ps, .failed = 0};
+#ifndef PAT_NO_THREADS
+        pthread_mutex_init(&job.lock, NULL);
+#endif
+        pat_pool_run(ntask, ntask, cv_task, &job);
+#ifndef PAT_NO_THREADS
+        pthread_mutex_destroy(&job.lock);
+#endif
         for (size_t t = 0; t < ntask; t++)
             if (terr[t].status != PAT_OK) {
                 *err = terr[t];

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/decimal.h"
 #include "util.h"
 
 #define CSV_MAX_COLS ((size_t)1 << 26) /* values per row; 64M minutes */
@@ -81,31 +82,34 @@ static int push_value(struct pat_csv_reader *r, size_t n, float v) {
     return 1;
 }
 
-/* Parse one field starting at *p; advances *p past it. */
+/* Parse one field starting at *p; advances *p past it. Values are rounded
+ * to float32 as strtof rounds them (io/decimal.h). */
 static enum pat_status parse_field(struct pat_csv_reader *r, char **p, size_t col, float *v,
                                    struct pat_err *err) {
     char *s = *p, *end;
     while (*s == ' ' || *s == '\t') s++;
-    size_t len = strcspn(s, ",");
-    errno = 0;
-    double d = strtod(s, &end);
+    const float f = pat_parse_float(s, &end);
     char *after = end;
     while (*after == ' ' || *after == '\t') after++;
-    if ((end == s || (*after != ',' && *after != '\0')) && r->row == 1 && isalpha((unsigned char)*s))
-        return pat_fail(err, PAT_ERR_FORMAT,
-                        "%s: row 1, column %zu: '%.*s' is not a number: this reader takes one "
-                        "sequence of numbers per row, no header; a raw recording (such as "
-                        "Depresjon's timestamp,date,activity) goes through 'pat data build' "
-                        "first (or 'pat score')",
-                        r->path, col, (int)(len > 40 ? 40 : len), s);
-    if (end == s || (*after != ',' && *after != '\0'))
+    if (end == s || (*after != ',' && *after != '\0')) {
+        const size_t len = strcspn(s, ",");
+        if (r->row == 1 && isalpha((unsigned char)*s))
+            return pat_fail(err, PAT_ERR_FORMAT,
+                            "%s: row 1, column %zu: '%.*s' is not a number: this reader takes one "
+                            "sequence of numbers per row, no header; a raw recording (such as "
+                            "Depresjon's timestamp,date,activity) goes through 'pat data build' "
+                            "first (or 'pat score')",
+                            r->path, col, (int)(len > 40 ? 40 : len), s);
         return pat_fail(err, PAT_ERR_FORMAT, "%s: row %zu, column %zu: '%.*s' is not a number",
                         r->path, r->row, col, (int)(len > 40 ? 40 : len), s);
-    if (!isfinite(d) || fabs(d) > 3.4028234663852886e38)
+    }
+    if (!isfinite(f)) {
+        const size_t len = strcspn(s, ",");
         return pat_fail(err, PAT_ERR_NUMERIC,
                         "%s: row %zu, column %zu: '%.*s' is not a finite float32 number",
                         r->path, r->row, col, (int)(len > 40 ? 40 : len), s);
-    *v = (float)d;
+    }
+    *v = f;
     *p = after;
     return PAT_OK;
 }

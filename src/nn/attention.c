@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "nn/gemm.h"
+#include "nn/pool.h"
 #include "util.h"
 
 #define KEY_TILE 128 /* keys (forward) or queries (backward) per inner step */
@@ -36,28 +37,23 @@
 
 size_t pat_attention_tiles(size_t N) { return (N + PAT_ATT_TILE - 1) / PAT_ATT_TILE; }
 
+/* The copies below are cheap next to the products around them: serial. */
 void pat_heads_split(float *dst, const float *src, size_t N, size_t H, size_t K) {
-#pragma omp parallel for schedule(static)
-    for (long h = 0; h < (long)H; h++)
+    for (size_t h = 0; h < H; h++)
         for (size_t t = 0; t < N; t++)
-            memcpy(dst + ((size_t)h * N + t) * K, src + (t * H + (size_t)h) * K,
-                   K * sizeof *dst);
+            memcpy(dst + (h * N + t) * K, src + (t * H + h) * K, K * sizeof *dst);
 }
 
 void pat_heads_split_t(float *dst, const float *src, size_t N, size_t H, size_t K) {
-#pragma omp parallel for schedule(static)
-    for (long h = 0; h < (long)H; h++)
+    for (size_t h = 0; h < H; h++)
         for (size_t t = 0; t < N; t++)
-            for (size_t d = 0; d < K; d++)
-                dst[((size_t)h * K + d) * N + t] = src[(t * H + (size_t)h) * K + d];
+            for (size_t d = 0; d < K; d++) dst[(h * K + d) * N + t] = src[(t * H + h) * K + d];
 }
 
 void pat_heads_merge(float *dst, const float *src, size_t N, size_t H, size_t K) {
-#pragma omp parallel for schedule(static)
-    for (long t = 0; t < (long)N; t++)
+    for (size_t t = 0; t < N; t++)
         for (size_t h = 0; h < H; h++)
-            memcpy(dst + ((size_t)t * H + h) * K, src + (h * N + (size_t)t) * K,
-                   K * sizeof *dst);
+            memcpy(dst + (t * H + h) * K, src + (h * N + t) * K, K * sizeof *dst);
 }
 
 /* ---- element-wise steps ------------------------------------------------------ */
@@ -220,6 +216,41 @@ static int scratch_init(struct att_scratch *w, size_t K) {
 
 static void scratch_free(struct att_scratch *w) { free(w->s), free(w->d); }
 
+/* One scratch per worker of a job, each allocated by its worker on first
+ * use; failed is set when one could not be. */
+struct att_workers {
+    size_t n, K;
+    struct att_scratch *w; /* n, zeroed */
+    int *state;            /* n: 0 not yet, 1 ready, -1 failed */
+};
+
+static int workers_init(struct att_workers *ws, size_t jobs, size_t K) {
+    const size_t threads = pat_pool_threads();
+    ws->n = threads < jobs ? threads : jobs;
+    if (ws->n == 0) ws->n = 1;
+    ws->K = K;
+    ws->w = calloc(ws->n, sizeof *ws->w);
+    ws->state = calloc(ws->n, sizeof *ws->state);
+    return ws->w && ws->state;
+}
+
+/* Worker k's scratch, or NULL if it cannot be had. */
+static struct att_scratch *worker_scratch(struct att_workers *ws, size_t k) {
+    if (ws->state[k] == 0) ws->state[k] = scratch_init(&ws->w[k], ws->K) ? 1 : -1;
+    return ws->state[k] == 1 ? &ws->w[k] : NULL;
+}
+
+/* Frees every scratch; 0 if any failed (or the arrays did). */
+static int workers_free(struct att_workers *ws) {
+    int ok = ws->w && ws->state;
+    for (size_t k = 0; ws->w && ws->state && k < ws->n; k++) {
+        if (ws->state[k] != 0) scratch_free(&ws->w[k]);
+        ok = ok && ws->state[k] != -1;
+    }
+    free(ws->w), free(ws->state);
+    return ok;
+}
+
 /* Explanation sums of the tile's rows into colsum (N), from the final m, l. */
 PAT_INLINE void forward_colsum(enum pat_isa isa, const struct att_fwd *a, struct att_scratch *w,
                                size_t h, size_t t0, size_t rows, float *colsum) {
@@ -271,8 +302,20 @@ PAT_TARGET_AVX512 static void forward_avx512(const struct att_fwd *a, struct att
 }
 #endif
 
+#if PAT_ARM64_PATHS
+static void forward_neon(const struct att_fwd *a, struct att_scratch *w, size_t h, size_t tile) {
+    forward_job(PAT_ISA_NEON, a, w, h, tile);
+}
+#endif
+
 static void forward_dispatch(enum pat_isa isa, const struct att_fwd *a, struct att_scratch *w,
                              size_t h, size_t tile) {
+#if PAT_ARM64_PATHS
+    if (isa == PAT_ISA_NEON) {
+        forward_neon(a, w, h, tile);
+        return;
+    }
+#endif
 #if PAT_X86_PATHS
     if (isa == PAT_ISA_AVX512)
         forward_avx512(a, w, h, tile);
@@ -284,24 +327,29 @@ static void forward_dispatch(enum pat_isa isa, const struct att_fwd *a, struct a
     (void)isa;
 }
 
+struct fwd_job {
+    enum pat_isa isa;
+    const struct att_fwd *a;
+    struct att_workers *ws;
+    size_t tiles;
+};
+
+static void forward_task(void *ctx, size_t job, size_t worker) {
+    const struct fwd_job *j = ctx;
+    struct att_scratch *w = worker_scratch(j->ws, worker);
+    if (w) forward_dispatch(j->isa, j->a, w, job / j->tiles, job % j->tiles);
+}
+
 int pat_attention(float *ctx, float *colsum, float *lse, const float *q, const float *kt,
                   const float *vh, size_t N, size_t H, size_t K) {
     const struct att_fwd a = {N, H, K, q, kt, vh, ctx, colsum, lse};
-    const enum pat_isa isa = pat_isa_active();
-    const size_t tiles = pat_attention_tiles(N);
-    const long jobs = (long)(H * tiles);
-    int failed = 0;
-#pragma omp parallel reduction(| : failed)
-    {
-        struct att_scratch w;
-        const int ok = scratch_init(&w, K);
-        failed |= !ok;
-#pragma omp for schedule(dynamic, 1)
-        for (long job = 0; job < jobs; job++)
-            if (ok) forward_dispatch(isa, &a, &w, (size_t)job / tiles, (size_t)job % tiles);
-        scratch_free(&w);
+    const size_t tiles = pat_attention_tiles(N), jobs = H * tiles;
+    struct att_workers ws;
+    if (workers_init(&ws, jobs, K)) {
+        struct fwd_job j = {pat_isa_active(), &a, &ws, tiles};
+        pat_pool_run(jobs, ws.n, forward_task, &j);
     }
-    return !failed;
+    return workers_free(&ws);
 }
 
 /* ---- backward ------------------------------------------------------------------- */
@@ -368,8 +416,20 @@ PAT_TARGET_AVX512 static void backward_avx512(const struct att_bwd *a, struct at
 }
 #endif
 
+#if PAT_ARM64_PATHS
+static void backward_neon(const struct att_bwd *a, struct att_scratch *w, size_t h, size_t g) {
+    backward_job(PAT_ISA_NEON, a, w, h, g);
+}
+#endif
+
 static void backward_dispatch(enum pat_isa isa, const struct att_bwd *a, struct att_scratch *w,
                               size_t h, size_t g) {
+#if PAT_ARM64_PATHS
+    if (isa == PAT_ISA_NEON) {
+        backward_neon(a, w, h, g);
+        return;
+    }
+#endif
 #if PAT_X86_PATHS
     if (isa == PAT_ISA_AVX512)
         backward_avx512(a, w, h, g);
@@ -381,42 +441,47 @@ static void backward_dispatch(enum pat_isa isa, const struct att_bwd *a, struct 
     (void)isa;
 }
 
+struct bwd_job {
+    enum pat_isa isa;
+    const struct att_bwd *a;
+    struct att_workers *ws;
+    size_t groups;
+};
+
+static void backward_task(void *ctx, size_t job, size_t worker) {
+    const struct bwd_job *j = ctx;
+    struct att_scratch *w = worker_scratch(j->ws, worker);
+    if (w) backward_dispatch(j->isa, j->a, w, job / j->groups, job % j->groups);
+}
+
 /* Every (head, key group) job in parallel, then dq = the groups' partial
  * sums added in group order; 0 if scratch fails. */
 static int backward_jobs(const struct att_bwd *a, float *dq) {
-    const enum pat_isa isa = pat_isa_active();
     const size_t groups = (a->N + KEY_GROUP - 1) / KEY_GROUP, n = a->N * a->H * a->K;
-    const long jobs = (long)(a->H * groups);
-    int failed = 0;
-#pragma omp parallel reduction(| : failed)
-    {
-        struct att_scratch w;
-        const int ok = scratch_init(&w, a->K);
-        failed |= !ok;
-#pragma omp for schedule(dynamic, 1)
-        for (long job = 0; job < jobs; job++)
-            if (ok) backward_dispatch(isa, a, &w, (size_t)job / groups, (size_t)job % groups);
-        scratch_free(&w);
-#pragma omp for schedule(static)
-        for (long i = 0; i < (long)n; i++) {
-            float s = a->dq_part[i];
-            for (size_t g = 1; g < groups; g++) s += a->dq_part[g * n + (size_t)i];
-            dq[i] = s;
-        }
+    const size_t jobs = a->H * groups;
+    struct att_workers ws;
+    if (workers_init(&ws, jobs, a->K)) {
+        struct bwd_job j = {pat_isa_active(), a, &ws, groups};
+        pat_pool_run(jobs, ws.n, backward_task, &j);
     }
-    return !failed;
+    if (!workers_free(&ws)) return 0;
+    for (size_t i = 0; i < n; i++) {
+        float s = a->dq_part[i];
+        for (size_t g = 1; g < groups; g++) s += a->dq_part[g * n + i];
+        dq[i] = s;
+    }
+    return 1;
 }
 
 /* D (H, N) = dctx[t]·ctx[t] per head, summed in double. */
 static void backward_dot(float *D, const float *dctx, const float *ctx, size_t N, size_t H,
                          size_t K) {
-#pragma omp parallel for schedule(static)
-    for (long t = 0; t < (long)N; t++)
+    for (size_t t = 0; t < N; t++)
         for (size_t h = 0; h < H; h++) {
-            const size_t off = ((size_t)t * H + h) * K;
+            const size_t off = (t * H + h) * K;
             double d = 0.0;
             for (size_t e = 0; e < K; e++) d += (double)dctx[off + e] * ctx[off + e];
-            D[h * N + (size_t)t] = (float)d;
+            D[h * N + t] = (float)d;
         }
 }
 

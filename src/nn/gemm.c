@@ -9,12 +9,14 @@
  *     portable  6 x 8   12 SSE accumulators, multiply then add
  *     AVX2      6 x 16  12 YMM accumulators, fused multiply-add
  *     AVX-512   6 x 32  12 ZMM accumulators, fused multiply-add
+ *     NEON      6 x 16  24 of ARM64's 32 vector registers, fused multiply-add
  *
  * and GCC vectorizes each (objdump -d build/src/gemm.o | grep -c vfmadd).
  * The inner index is blocked by KC, which changes no sum: a block continues
  * from the value the previous one stored.
  */
 #include "nn/gemm.h"
+#include "nn/pool.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -33,19 +35,29 @@ enum pat_isa pat_isa_detect(void) {
     if (__builtin_cpu_supports("avx512f")) return PAT_ISA_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return PAT_ISA_AVX2;
 #endif
+#if PAT_ARM64_PATHS
+    return PAT_ISA_NEON;
+#endif
     return PAT_ISA_PORTABLE;
 }
 
+int pat_isa_supported(enum pat_isa isa) {
+    const enum pat_isa best = pat_isa_detect();
+    if (isa == PAT_ISA_PORTABLE || isa == best) return 1;
+    return best == PAT_ISA_AVX512 && isa == PAT_ISA_AVX2;
+}
+
 const char *pat_isa_name(enum pat_isa isa) {
-    static const char *const names[] = {"portable", "avx2", "avx512"};
-    return (unsigned)isa < 3 ? names[isa] : "unknown";
+    static const char *const names[PAT_ISA_COUNT] = {"portable", "avx2", "avx512", "neon"};
+    return (unsigned)isa < PAT_ISA_COUNT ? names[isa] : "unknown";
 }
 
 enum pat_isa pat_isa_active(void) {
     enum pat_isa isa = pat_isa_detect();
     const char *cap = getenv("PAT_ISA");
     for (int i = 0; cap && i < (int)isa; i++)
-        if (strcmp(cap, pat_isa_name((enum pat_isa)i)) == 0) return (enum pat_isa)i;
+        if (pat_isa_supported((enum pat_isa)i) && strcmp(cap, pat_isa_name((enum pat_isa)i)) == 0)
+            return (enum pat_isa)i;
     return isa;
 }
 
@@ -122,6 +134,14 @@ matmul_avx512(float *c, size_t ldc, const float *a, size_t ars, size_t aks, cons
 }
 #endif
 
+#if PAT_ARM64_PATHS
+static void matmul_neon(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
+                        const float *b, size_t ldb, size_t m, size_t n, size_t k,
+                        int accumulate) {
+    matmul_body(c, ldc, a, ars, aks, b, ldb, m, n, k, accumulate, 16, 1);
+}
+#endif
+
 void pat_matmul(enum pat_isa isa, float *c, size_t ldc, const float *a, size_t ars, size_t aks,
                 const float *b, size_t ldb, size_t m, size_t n, size_t k, int accumulate) {
     if (k == 0) {
@@ -135,6 +155,12 @@ void pat_matmul(enum pat_isa isa, float *c, size_t ldc, const float *a, size_t a
     }
     if (isa == PAT_ISA_AVX2) {
         matmul_avx2(c, ldc, a, ars, aks, b, ldb, m, n, k, accumulate);
+        return;
+    }
+#endif
+#if PAT_ARM64_PATHS
+    if (isa == PAT_ISA_NEON) {
+        matmul_neon(c, ldc, a, ars, aks, b, ldb, m, n, k, accumulate);
         return;
     }
 #endif
@@ -164,18 +190,40 @@ static void fill_rows(float *c, size_t ldc, const float *b, size_t rows, size_t 
     }
 }
 
+/* One block of ROW_BLOCK rows or of (ROW_BLOCK, COL_BLOCK) outputs per task. */
+struct gemm_job {
+    enum pat_isa isa;
+    float *out;
+    const float *a, *w, *b;
+    size_t R, I, O;
+    size_t col_blocks; /* backward_dw: column blocks per row block */
+};
+
+static size_t row_blocks(size_t R) { return (R + ROW_BLOCK - 1) / ROW_BLOCK; }
+static size_t block_len(size_t n, size_t r0, size_t blk) { return n - r0 < blk ? n - r0 : blk; }
+
+static void forward_task(void *ctx, size_t blk, size_t worker) {
+    const struct gemm_job *j = ctx;
+    const size_t r0 = blk * ROW_BLOCK, rows = block_len(j->R, r0, ROW_BLOCK);
+    float *yb = j->out + r0 * j->O;
+    (void)worker;
+    fill_rows(yb, j->O, j->b, rows, j->O);
+    pat_matmul(j->isa, yb, j->O, j->a + r0 * j->I, j->I, 1, j->w, j->O, rows, j->O, j->I, 1);
+}
+
 void pat_gemm_bias(float *y, const float *x, const float *W, const float *b, size_t R,
                    size_t I, size_t O) {
-    const enum pat_isa isa = pat_isa_active();
-    const long nblocks = (long)((R + ROW_BLOCK - 1) / ROW_BLOCK);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (long blk = 0; blk < nblocks; blk++) {
-        const size_t r0 = (size_t)blk * ROW_BLOCK;
-        const size_t rows = R - r0 < ROW_BLOCK ? R - r0 : ROW_BLOCK;
-        float *yb = y + r0 * O;
-        fill_rows(yb, O, b, rows, O);
-        pat_matmul(isa, yb, O, x + r0 * I, I, 1, W, O, rows, O, I, 1);
-    }
+    struct gemm_job j = {pat_isa_active(), y, x, W, b, R, I, O, 0};
+    pat_pool_run(row_blocks(R), (size_t)-1, forward_task, &j);
+}
+
+/* dx rows of one block += dy · wt (wt = W^T, (O, I)). */
+static void dx_task(void *ctx, size_t blk, size_t worker) {
+    const struct gemm_job *j = ctx;
+    const size_t r0 = blk * ROW_BLOCK, rows = block_len(j->R, r0, ROW_BLOCK);
+    (void)worker;
+    pat_matmul(j->isa, j->out + r0 * j->I, j->I, j->a + r0 * j->O, j->O, 1, j->w, j->I, rows,
+               j->I, j->O, 1);
 }
 
 /* dx (R, I) += dy (R, O) · W^T through a transposed copy of W. */
@@ -188,29 +236,27 @@ static void backward_dx(enum pat_isa isa, float *dx, const float *dy, const floa
     }
     for (size_t i = 0; i < I; i++)
         for (size_t o = 0; o < O; o++) wt[o * I + i] = W[i * O + o];
-    const long nblocks = (long)((R + ROW_BLOCK - 1) / ROW_BLOCK);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (long blk = 0; blk < nblocks; blk++) {
-        const size_t r0 = (size_t)blk * ROW_BLOCK;
-        const size_t rows = R - r0 < ROW_BLOCK ? R - r0 : ROW_BLOCK;
-        pat_matmul(isa, dx + r0 * I, I, dy + r0 * O, O, 1, wt, I, rows, I, O, 1);
-    }
+    struct gemm_job j = {isa, dx, dy, wt, NULL, R, I, O, 0};
+    pat_pool_run(row_blocks(R), (size_t)-1, dx_task, &j);
     free(wt);
 }
 
-/* dW (I, O) += x^T · dy: jobs are fixed (rows of dW, columns of dW) blocks,
- * each summing over all R rows in order. */
+/* One (rows of dW, columns of dW) block, summing over all R rows in order. */
+static void dw_task(void *ctx, size_t job, size_t worker) {
+    const struct gemm_job *j = ctx;
+    const size_t i0 = job / j->col_blocks * ROW_BLOCK, o0 = job % j->col_blocks * COL_BLOCK;
+    const size_t ni = block_len(j->I, i0, ROW_BLOCK), no = block_len(j->O, o0, COL_BLOCK);
+    (void)worker;
+    pat_matmul(j->isa, j->out + i0 * j->O + o0, j->O, j->w + i0, 1, j->I, j->a + o0, j->O, ni,
+               no, j->R, 1);
+}
+
+/* dW (I, O) += x^T · dy: jobs are fixed (rows of dW, columns of dW) blocks. */
 static void backward_dw(enum pat_isa isa, float *dW, const float *dy, const float *x, size_t R,
                         size_t I, size_t O) {
-    const size_t bi = (I + ROW_BLOCK - 1) / ROW_BLOCK, bo = (O + COL_BLOCK - 1) / COL_BLOCK;
-    const long jobs = (long)(bi * bo);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (long job = 0; job < jobs; job++) {
-        const size_t i0 = (size_t)job / bo * ROW_BLOCK, o0 = (size_t)job % bo * COL_BLOCK;
-        const size_t ni = I - i0 < ROW_BLOCK ? I - i0 : ROW_BLOCK;
-        const size_t no = O - o0 < COL_BLOCK ? O - o0 : COL_BLOCK;
-        pat_matmul(isa, dW + i0 * O + o0, O, x + i0, 1, I, dy + o0, O, ni, no, R, 1);
-    }
+    const size_t bo = (O + COL_BLOCK - 1) / COL_BLOCK;
+    struct gemm_job j = {isa, dW, dy, x, NULL, R, I, O, bo};
+    pat_pool_run(row_blocks(I) * bo, (size_t)-1, dw_task, &j);
 }
 
 void pat_gemm_backward(float *dx, float *dW, float *db, const float *dy, const float *x,

@@ -1,8 +1,9 @@
 /* gemm.h - the one place that decides how matrix products run.
  *
  * Every product in pat goes through pat_matmul: register tiles of MR x NR
- * outputs written once in plain C and compiled three times, for plain
- * x86-64/any CPU (portable), AVX2+FMA and AVX-512, the best one the CPU
+ * outputs written once in plain C and compiled once per instruction set:
+ * plain x86-64/any CPU (portable), AVX2+FMA and AVX-512 on x86-64, NEON
+ * (Advanced SIMD with fused multiply-add) on ARM64; the best one the CPU
  * supports chosen at run time. Each output element is summed over the inner
  * index in order (i = 0..k-1) on one thread, so results never depend on the
  * thread count; the FMA paths round once per multiply-add where the portable
@@ -21,30 +22,45 @@ enum pat_isa {
     PAT_ISA_PORTABLE = 0, /* what the compiler targets by default (SSE2 on x86-64) */
     PAT_ISA_AVX2 = 1,     /* AVX2 + FMA, 256-bit */
     PAT_ISA_AVX512 = 2,   /* AVX-512F, 512-bit */
+    PAT_ISA_NEON = 3,     /* ARM64 Advanced SIMD (every ARM64 CPU has it), 128-bit, FMA */
 };
+#define PAT_ISA_COUNT 4
+
+/* Nonzero when this build and CPU can run isa (portable always can). */
+int pat_isa_supported(enum pat_isa isa);
 
 /* Best path this CPU supports. */
 enum pat_isa pat_isa_detect(void);
 
 /* pat_isa_detect(), capped by the environment variable PAT_ISA (portable,
- * avx2 or avx512) when set: PAT_ISA=portable runs everything on the
- * portable path (tests, comparisons). */
+ * avx2, avx512 or neon) when set to a supported path below it:
+ * PAT_ISA=portable runs everything on the portable path (tests, comparisons). */
 enum pat_isa pat_isa_active(void);
 
-const char *pat_isa_name(enum pat_isa isa); /* "portable", "avx2", "avx512" */
+const char *pat_isa_name(enum pat_isa isa); /* "portable", "avx2", "avx512", "neon" */
 
 /* How a kernel gets one compiled path per instruction set: its body is a
  * PAT_INLINE function, and thin wrappers marked PAT_TARGET_AVX2 or
  * PAT_TARGET_AVX512 (only where PAT_X86_PATHS) inline it, so that GCC
  * vectorizes the same C for each set; the caller picks with pat_isa_active. */
+#ifdef __GNUC__
+#define PAT_INLINE static inline __attribute__((always_inline))
+#else
+#define PAT_INLINE static inline
+#endif
 #if defined(__x86_64__) && defined(__GNUC__)
 #define PAT_X86_PATHS 1
-#define PAT_INLINE static inline __attribute__((always_inline))
 #define PAT_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define PAT_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma,prefer-vector-width=512")))
 #else
 #define PAT_X86_PATHS 0
-#define PAT_INLINE static inline
+#endif
+/* ARM64: NEON is part of the base architecture, so its path needs no
+ * target attribute, only its own tile width and fused multiply-adds. */
+#if defined(__aarch64__) && defined(__GNUC__)
+#define PAT_ARM64_PATHS 1
+#else
+#define PAT_ARM64_PATHS 0
 #endif
 
 /* c (m, n) = a (m, k) · b (k, n), or c += a · b when accumulate; one thread.
@@ -63,7 +79,7 @@ void pat_matmul_simple(float *c, size_t ldc, const float *a, size_t ars, size_t 
 /* y = x·W (+ b): y (R, O), x (R, I), W (I, O) Keras layout, b (O) or NULL.
  * Parallel over fixed blocks of rows; every output element is summed in the
  * same order (b first, then i = 0..I-1) whatever the thread count, so
- * results are bit-identical across OMP_NUM_THREADS. */
+ * results are bit-identical for any thread count (nn/pool.h). */
 void pat_gemm_bias(float *y, const float *x, const float *W, const float *b, size_t R,
                    size_t I, size_t O);
 

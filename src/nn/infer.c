@@ -1,6 +1,6 @@
 /* infer.c - encoder, head and explanation forward passes for inference.
  *
- * A batch is spread over OpenMP threads one sequence per thread, each with
+ * A batch is spread over the pool's threads (nn/pool.h) one sequence per task, each with
  * its own workspace (the kernels inside then run on that thread alone); what
  * is left when the batch does not divide evenly (B = 1 included) runs one
  * sequence at a time with the threads sharing the work inside it (rows,
@@ -18,11 +18,9 @@
 #include "nn/infer.h"
 #include "nn/kernels.h"
 #include "nn/model.h"
+#include "nn/pool.h"
 #include "util.h"
 
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 enum run_mode { RUN_EMBED, RUN_PREDICT, RUN_EXPLAIN };
 
@@ -101,14 +99,24 @@ static void fill_bias(float *c, size_t ldc, const float *bias, size_t rows, size
 }
 
 /* q = (x·Wq + bq)/sqrt(K), kt (H*K, N) = (x·Wk + bk)^T, vh (H, N, K) = x·Wv + bv. */
-static void block_projections(struct workspace *w, const struct pat_block_weights *b,
-                              const struct pat_config *c, size_t N, enum pat_isa isa) {
-    const size_t E = c->embed_dim, H = c->num_heads, K = c->key_dim, HK = H * K;
-    const size_t nq = nblocks(N), nk = nblocks(HK);
+struct block_job {
+    struct workspace *w;
+    const struct pat_block_weights *b;
+    const struct pat_config *c;
+    size_t N;
+    enum pat_isa isa;
+};
+
+static void projection_task(void *ctx, size_t j, size_t worker) {
+    const struct block_job *bj = ctx;
+    struct workspace *w = bj->w;
+    const struct pat_block_weights *b = bj->b;
+    const size_t N = bj->N, E = bj->c->embed_dim, H = bj->c->num_heads, K = bj->c->key_dim;
+    const size_t HK = H * K, nq = nblocks(N), nk = nblocks(HK);
+    const enum pat_isa isa = bj->isa;
     const float scale = (float)(1.0 / sqrt((double)K)); /* Keras scales the query */
-#pragma omp parallel for schedule(dynamic, 1)
-    for (long job = 0; job < (long)(nq + nk + H * nq); job++) {
-        size_t j = (size_t)job;
+    (void)worker;
+    {
         if (j < nq) {
             const size_t r0 = j * ROWS, rows = block_rows(N, r0);
             fill_bias(w->q + r0 * HK, HK, b->bq, rows, HK, 0);
@@ -128,6 +136,13 @@ static void block_projections(struct workspace *w, const struct pat_block_weight
     }
 }
 
+static void block_projections(struct workspace *w, const struct pat_block_weights *b,
+                              const struct pat_config *c, size_t N, enum pat_isa isa) {
+    const size_t nq = nblocks(N), nk = nblocks(c->num_heads * c->key_dim);
+    struct block_job j = {w, b, c, N, isa};
+    pat_pool_run(nq + nk + c->num_heads * nq, (size_t)-1, projection_task, &j);
+}
+
 /* out (rows, O) = bias + a (rows, I) · W: one Dense layer on one block of rows. */
 static void dense_rows(enum pat_isa isa, float *out, const float *a, const float *W,
                        const float *bias, size_t rows, size_t I, size_t O) {
@@ -136,12 +151,16 @@ static void dense_rows(enum pat_isa isa, float *out, const float *a, const float
 }
 
 /* After attention, row by row: x = LN2(x1 + FF(x1)), x1 = LN1(x + ctx·Wo + bo). */
-static void block_rowwise(struct workspace *w, const struct pat_block_weights *b,
-                          const struct pat_config *c, size_t N, enum pat_isa isa) {
-    const size_t E = c->embed_dim, HK = c->num_heads * c->key_dim, F = c->ff_dim;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (long blk = 0; blk < (long)nblocks(N); blk++) {
-        const size_t r0 = (size_t)blk * ROWS, rows = block_rows(N, r0);
+static void rowwise_task(void *ctx, size_t blk, size_t worker) {
+    const struct block_job *bj = ctx;
+    struct workspace *w = bj->w;
+    const struct pat_block_weights *b = bj->b;
+    const struct pat_config *c = bj->c;
+    const enum pat_isa isa = bj->isa;
+    const size_t N = bj->N, E = c->embed_dim, HK = c->num_heads * c->key_dim, F = c->ff_dim;
+    (void)worker;
+    {
+        const size_t r0 = blk * ROWS, rows = block_rows(N, r0);
         float *x = w->x + r0 * E, *tmp = w->tmp + r0 * E, *ff = w->ff + r0 * F;
         dense_rows(isa, tmp, w->ctx + r0 * HK, b->wo, b->bo, rows, HK, E);
         pat_add_inplace(tmp, x, rows * E);
@@ -154,6 +173,12 @@ static void block_rowwise(struct workspace *w, const struct pat_block_weights *b
         for (size_t r = 0; r < rows; r++) /* the next block's keys read x^T */
             for (size_t e = 0; e < E; e++) w->xt[e * N + r0 + r] = x[r * E + e];
     }
+}
+
+static void block_rowwise(struct workspace *w, const struct pat_block_weights *b,
+                          const struct pat_config *c, size_t N, enum pat_isa isa) {
+    struct block_job j = {w, b, c, N, isa};
+    pat_pool_run(nblocks(N), (size_t)-1, rowwise_task, &j);
 }
 
 /* x (N, E) = block(x), xt = x^T; colsum filled when non-NULL. ref: pat-spec §2.4 */
@@ -170,12 +195,23 @@ static int block_forward(struct workspace *w, const struct pat_block_weights *b,
 /* x (N, E) = patch embedding of x_in (T) after the scaler, plus the
  * positional encoding (computed here, row block by row block); xt = x^T.
  * Row blocks in parallel. */
-static void embed(struct workspace *w, const struct pat_model *m, const float *x_in, size_t N) {
+struct embed_job {
+    struct workspace *w;
+    const struct pat_model *m;
+    const float *x_in;
+    size_t N;
+};
+
+static void embed_task(void *ctx, size_t blk, size_t worker) {
+    const struct embed_job *j = ctx;
+    struct workspace *w = j->w;
+    const struct pat_model *m = j->m;
+    const float *x_in = j->x_in;
     const struct pat_config *c = &m->cfg;
-    const size_t E = c->embed_dim, P = c->patch_size;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (long blk = 0; blk < (long)nblocks(N); blk++) {
-        const size_t r0 = (size_t)blk * ROWS, rows = block_rows(N, r0);
+    const size_t N = j->N, E = c->embed_dim, P = c->patch_size;
+    (void)worker;
+    {
+        const size_t r0 = blk * ROWS, rows = block_rows(N, r0);
         float *xs = w->xs + r0 * P, *x = w->x + r0 * E;
         for (size_t t = r0 * P; t < (r0 + rows) * P; t++) {
             const float v = w->log1p ? log1pf(x_in[t]) : x_in[t];
@@ -191,6 +227,11 @@ static void embed(struct workspace *w, const struct pat_model *m, const float *x
         for (size_t r = 0; r < rows; r++)
             for (size_t e = 0; e < E; e++) w->xt[e * N + r0 + r] = x[r * E + e];
     }
+}
+
+static void embed(struct workspace *w, const struct pat_model *m, const float *x_in, size_t N) {
+    struct embed_job j = {w, m, x_in, N};
+    pat_pool_run(nblocks(N), (size_t)-1, embed_task, &j);
 }
 
 /* Encoder over one sequence x (T): leaves the last block's output in w->x. */
@@ -277,32 +318,51 @@ static enum pat_status run_one(struct workspace *w, const struct pat_model *m,
     return PAT_OK;
 }
 
-#ifdef PAT_OMP
-/* Sequences [0, n) one per thread, each thread with its own workspace. */
+/* Sequences one per task, each worker with its own workspace (allocated
+ * by the worker on first use). */
+struct seq_job {
+    const struct pat_model *m;
+    enum run_mode mode;
+    const float *x;
+    size_t T;
+    int log1p;
+    float *out;
+    struct workspace *ws; /* one per worker, zeroed */
+    enum pat_status *st;  /* one per sequence */
+    struct pat_err *errs; /* one per sequence */
+};
+
+static void sequence_task(void *ctx, size_t b, size_t worker) {
+    const struct seq_job *j = ctx;
+    struct workspace *w = &j->ws[worker];
+    const size_t N = j->T / j->m->cfg.patch_size;
+    if (!w->mem) {
+        j->st[b] = workspace_init(w, &j->m->cfg, j->T, N, j->mode == RUN_EXPLAIN, &j->errs[b]);
+        if (j->st[b] != PAT_OK) return;
+    }
+    w->log1p = j->log1p;
+    j->st[b] = run_one(w, j->m, j->mode, j->x, b, j->T, j->out, &j->errs[b]);
+}
+
+/* Sequences [0, n) on up to `lanes` threads; the first failure in sequence
+ * order is reported. */
 static enum pat_status run_sequences_parallel(const struct pat_model *m, enum run_mode mode,
                                               const float *x, size_t n, size_t T, int log1p,
-                                              float *out, struct pat_err *err) {
-    const size_t N = T / m->cfg.patch_size;
+                                              size_t lanes, float *out, struct pat_err *err) {
+    struct seq_job j = {m, mode, x, T, log1p, out, calloc(lanes, sizeof *j.ws),
+                        calloc(n, sizeof *j.st), calloc(n, sizeof *j.errs)};
     enum pat_status status = PAT_OK;
-#pragma omp parallel
-    {
-        struct workspace w;
-        struct pat_err local;
-        enum pat_status st = workspace_init(&w, &m->cfg, T, N, mode == RUN_EXPLAIN, &local);
-        w.log1p = log1p;
-#pragma omp for schedule(dynamic, 1)
-        for (long b = 0; b < (long)n; b++)
-            if (st == PAT_OK) st = run_one(&w, m, mode, x, (size_t)b, T, out, &local);
-        workspace_free(&w); /* NULL-safe after a failed init */
-#pragma omp critical(pat_infer_status)
-        if (st != PAT_OK && status == PAT_OK) {
-            status = st;
-            if (err) *err = local;
-        }
+    if (!j.ws || !j.st || !j.errs) {
+        status = pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
+    } else {
+        pat_pool_run(n, lanes, sequence_task, &j);
+        for (size_t b = 0; b < n && status == PAT_OK; b++)
+            if ((status = j.st[b]) != PAT_OK && err) *err = j.errs[b];
     }
+    for (size_t k = 0; j.ws && k < lanes; k++) workspace_free(&j.ws[k]);
+    free(j.ws), free(j.st), free(j.errs);
     return status;
 }
-#endif
 
 /* raw: x holds minutes before the model's input transform (the public
  * calls), else after it (rows of a transformed dataset, in training). */
@@ -316,13 +376,11 @@ static enum pat_status run(const struct pat_model *m, enum run_mode mode, const 
     enum pat_status st = check_input(m, x, B, T, log1p, err);
     if (st != PAT_OK) return st;
     size_t done = 0;
-#ifdef PAT_OMP
-    const size_t threads = (size_t)omp_get_max_threads();
-    if (threads > 1 && B >= threads && !omp_in_parallel()) {
+    const size_t threads = pat_pool_threads();
+    if (threads > 1 && B >= threads && !pat_pool_in_task()) {
         done = B / threads * threads;
-        st = run_sequences_parallel(m, mode, x, done, T, log1p, out, err);
+        st = run_sequences_parallel(m, mode, x, done, T, log1p, threads, out, err);
     }
-#endif
     if (st != PAT_OK || done == B) return st;
     struct workspace w;
     st = workspace_init(&w, &m->cfg, T, T / m->cfg.patch_size, mode == RUN_EXPLAIN, err);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nn/gemm.h"
+#include "nn/pool.h"
 
 void pat_positional_encoding_rows(float *pe, size_t p0, size_t rows, size_t E) {
     const size_t half = E / 2;
@@ -34,6 +35,9 @@ void pat_patch_embed_dense(float *out, const float *x, const float *W, const flo
 /* Element-wise loops run in blocks of BLOCK with restrict pointers: a fixed
  * trip count and no possible overlap are what GCC's -O2 vectorizer needs. */
 #define BLOCK 16
+
+/* Rows (patches, tokens) per task of the row-parallel kernels. */
+#define ROW_GRAIN 64
 
 /* The three inputs of the Conv1D at minute t of a patch u (P), zero padded
  * inside the patch. */
@@ -77,19 +81,36 @@ static void conv_patch(float *out, const float *u, const float *Wc, const float 
     for (; f0 < E; f0++) conv_patch_block(out, u, Wc, b, f0, 1, P, E);
 }
 
-void pat_patch_embed_conv(float *out, const float *x, const float *Wc, const float *b,
-                          size_t N, size_t P, size_t E) {
-#pragma omp parallel for schedule(static)
-    for (long p = 0; p < (long)N; p++)
-        conv_patch(out + (size_t)p * E, x + (size_t)p * P, Wc, b, P, E);
+struct conv_job {
+    float *out;
+    const float *x, *Wc, *b;
+    size_t P, E;
+};
+
+static void conv_range(void *ctx, size_t p0, size_t p1) {
+    const struct conv_job *j = ctx;
+    for (size_t p = p0; p < p1; p++)
+        conv_patch(j->out + p * j->E, j->x + p * j->P, j->Wc, j->b, j->P, j->E);
 }
 
-void pat_layernorm_stats(float *out, float *mean, float *rstd, const float *inp,
-                         const float *g, const float *b, size_t R, size_t E) {
-#pragma omp parallel for schedule(static)
-    for (long r = 0; r < (long)R; r++) {
-        const float *z = inp + (size_t)r * E;
-        float *y = out + (size_t)r * E;
+void pat_patch_embed_conv(float *out, const float *x, const float *Wc, const float *b,
+                          size_t N, size_t P, size_t E) {
+    struct conv_job j = {out, x, Wc, b, P, E};
+    pat_pool_for(N, ROW_GRAIN, conv_range, &j);
+}
+
+struct ln_job {
+    float *out, *mean, *rstd;
+    const float *inp, *g, *b;
+    size_t E;
+};
+
+static void layernorm_range(void *ctx, size_t r0, size_t r1) {
+    const struct ln_job *j = ctx;
+    const size_t E = j->E;
+    for (size_t r = r0; r < r1; r++) {
+        const float *z = j->inp + r * E;
+        float *y = j->out + r * E;
         double mu = 0.0, var = 0.0;
         for (size_t c = 0; c < E; c++) mu += z[c];
         mu /= (double)E;
@@ -97,10 +118,16 @@ void pat_layernorm_stats(float *out, float *mean, float *rstd, const float *inp,
         var /= (double)E;
         const float m = (float)mu;
         const float rs = (float)(1.0 / sqrt(var + (double)PAT_LN_EPS));
-        if (mean) mean[r] = m;
-        if (rstd) rstd[r] = rs;
-        for (size_t c = 0; c < E; c++) y[c] = (z[c] - m) * rs * g[c] + b[c];
+        if (j->mean) j->mean[r] = m;
+        if (j->rstd) j->rstd[r] = rs;
+        for (size_t c = 0; c < E; c++) y[c] = (z[c] - m) * rs * j->g[c] + j->b[c];
     }
+}
+
+void pat_layernorm_stats(float *out, float *mean, float *rstd, const float *inp,
+                         const float *g, const float *b, size_t R, size_t E) {
+    struct ln_job j = {out, mean, rstd, inp, g, b, E};
+    pat_pool_for(R, ROW_GRAIN, layernorm_range, &j);
 }
 
 void pat_layernorm(float *out, const float *inp, const float *g, const float *b, size_t R,
@@ -108,14 +135,18 @@ void pat_layernorm(float *out, const float *inp, const float *g, const float *b,
     pat_layernorm_stats(out, NULL, NULL, inp, g, b, R, E);
 }
 
-/* dz = rstd (dxhat − mean(dxhat) − xhat mean(dxhat xhat)), dxhat = dy g. */
-void pat_layernorm_backward(float *dinp, float *dg, float *db, const float *dout,
-                            const float *inp, const float *g, const float *mean,
-                            const float *rstd, size_t R, size_t E) {
-#pragma omp parallel for schedule(static)
-    for (long r = 0; r < (long)R; r++) {
-        const float *dy = dout + (size_t)r * E, *z = inp + (size_t)r * E;
-        const float m = mean[r], rs = rstd[r];
+struct ln_bwd_job {
+    float *dinp;
+    const float *dout, *inp, *g, *mean, *rstd;
+    size_t E;
+};
+
+static void layernorm_backward_range(void *ctx, size_t r0, size_t r1) {
+    const struct ln_bwd_job *j = ctx;
+    const size_t E = j->E;
+    for (size_t r = r0; r < r1; r++) {
+        const float *dy = j->dout + r * E, *z = j->inp + r * E, *g = j->g;
+        const float m = j->mean[r], rs = j->rstd[r];
         double mean_d = 0.0, mean_dx = 0.0;
         for (size_t c = 0; c < E; c++) {
             const double dxhat = (double)dy[c] * g[c];
@@ -124,12 +155,20 @@ void pat_layernorm_backward(float *dinp, float *dg, float *db, const float *dout
         }
         mean_d /= (double)E;
         mean_dx /= (double)E;
-        float *dz = dinp + (size_t)r * E;
+        float *dz = j->dinp + r * E;
         for (size_t c = 0; c < E; c++) {
             const double xhat = (z[c] - m) * rs;
             dz[c] += (float)(rs * ((double)dy[c] * g[c] - mean_d - xhat * mean_dx));
         }
     }
+}
+
+/* dz = rstd (dxhat − mean(dxhat) − xhat mean(dxhat xhat)), dxhat = dy g. */
+void pat_layernorm_backward(float *dinp, float *dg, float *db, const float *dout,
+                            const float *inp, const float *g, const float *mean,
+                            const float *rstd, size_t R, size_t E) {
+    struct ln_bwd_job j = {dinp, dout, inp, g, mean, rstd, E};
+    pat_pool_for(R, ROW_GRAIN, layernorm_backward_range, &j);
     for (size_t r = 0; r < R; r++) /* fixed row order: thread-independent */
         for (size_t c = 0; c < E; c++) {
             const float xhat = (inp[r * E + c] - mean[r]) * rstd[r];
@@ -217,11 +256,10 @@ void pat_relu_inplace(float *x, size_t n) {
 }
 
 void pat_scale_inplace(float *x, float s, size_t n) {
-    const long blocks = (long)(n / BLOCK);
-#pragma omp parallel for schedule(static)
-    for (long i = 0; i < blocks; i++)
-        for (size_t l = 0; l < BLOCK; l++) x[(size_t)i * BLOCK + l] *= s;
-    for (size_t i = (size_t)blocks * BLOCK; i < n; i++) x[i] *= s;
+    size_t i = 0;
+    for (; i + BLOCK <= n; i += BLOCK)
+        for (size_t l = 0; l < BLOCK; l++) x[i + l] *= s;
+    for (; i < n; i++) x[i] *= s;
 }
 
 static void add_disjoint(float *restrict out, const float *restrict a, size_t n) {

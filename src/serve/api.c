@@ -6,9 +6,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 #include "report/json.h"
 #include "score/recipe.h"
@@ -28,11 +25,12 @@ int serve_state_init(struct serve_state *s, const struct serve_model *models, si
     s->models = models;
     s->num_models = n;
     s->max_row = max_row;
-    s->cores = 1;
     s->request_threads = request_threads;
-#ifdef PAT_OMP
-    s->cores = omp_get_max_threads();
-#endif
+    /* The library's thread pool is process-wide and runs one computation's
+     * job at a time (others run on their own thread, nn/pool.h): the
+     * setting per computation is the pool's width. */
+    if (request_threads > 0) pat_set_threads((size_t)request_threads);
+    s->cores = (int)pat_threads();
     s->t_start = serve_now();
     if (!serve_gate_init(&s->gate, slots, max_queue)) return 0;
     if (!serve_metrics_init(&s->metrics)) {
@@ -229,23 +227,10 @@ static unsigned status_code(enum pat_status st) {
     }
 }
 
-/* OpenMP threads of this computation: --request-threads, or the cores
- * split between the computations running when it starts (results do not
- * depend on the number of threads). */
-static void set_threads(const struct serve_state *s, size_t running) {
-#ifdef PAT_OMP
-    size_t share = s->request_threads > 0 ? (size_t)s->request_threads
-                                          : (size_t)s->cores / (running ? running : 1);
-    omp_set_num_threads(share > 1 ? (int)share : 1); /* this thread's own setting */
-#else
-    (void)s, (void)running;
-#endif
-}
-
 static enum pat_status compute(const struct serve_state *s, size_t running, enum action a,
                                const struct pat_model *m, const struct serve_rows *x,
                                float *out, struct pat_err *err) {
-    set_threads(s, running);
+    (void)s, (void)running;
     if (a == ACT_PREDICT) return pat_predict(m, x->v, x->rows, x->cols, out, err);
     if (a == ACT_EMBED) return pat_embed(m, x->v, x->rows, x->cols, out, err);
     return pat_explain(m, x->v, x->rows, x->cols, out, err);
@@ -356,7 +341,6 @@ static void run_score(struct serve_state *s, const struct serve_request *q,
     struct pat_err err = {0};
     size_t running = 0;
     if (!enter_gate(s, &running, r)) return;
-    set_threads(s, running);
     char *out = NULL;
     size_t len = 0;
     enum pat_status st = serve_score(sm->model, &sq, q->body, q->body_len, &out, &len, &err);

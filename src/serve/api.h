@@ -21,8 +21,8 @@ struct serve_state {
     const struct serve_model *models;
     size_t num_models;
     size_t max_row;  /* values per sequence (longer: 413) */
-    int cores;           /* OpenMP threads shared by the computations running */
-    int request_threads; /* OpenMP threads per computation; 0: cores / running */
+    int cores;           /* the pool's threads (pat_threads) */
+    int request_threads; /* the pool's threads; 0: the default */
     double t_start;  /* serve_now() at start */
     struct serve_gate gate;
     struct serve_metrics metrics;

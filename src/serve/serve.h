@@ -21,8 +21,8 @@ struct pat_serve_opts {
     const char *host;     /* numeric IPv4 or IPv6 address, e.g. 127.0.0.1 */
     unsigned port;        /* 0: any free port (pat_serve_port tells which) */
     size_t threads;       /* computations at once */
-    int request_threads;  /* OpenMP threads per computation; 0: the cores
-                             divided among the computations running */
+    int request_threads;  /* threads of a computation (the pool's width;
+                             one computation uses the pool at a time); 0: the cores */
     size_t max_queue;     /* requests that may wait for a computation */
     size_t max_body;      /* bytes */
     size_t max_row;       /* values per sequence */

@@ -11,13 +11,11 @@
 
 #include "nn/infer.h"
 #include "nn/kernels.h"
+#include "nn/pool.h"
 #include "eval/metrics.h"
 #include "train/finetune_run.h"
 #include "util.h"
 
-#ifdef PAT_OMP
-#include <omp.h>
-#endif
 
 /* ---- parameters ------------------------------------------------------------ */
 
@@ -215,16 +213,16 @@ static double sequence_loss(const struct train_run *r, float z, float y, size_t 
 
 /* ---- one optimizer step -------------------------------------------------------
  * Sequences of a batch are independent, so up to `lanes` of them (the
- * OpenMP thread count) run at once, each lane with its own workspace, into
- * its own zeroed gradient buffer, which is then added to the batch sum in
- * sequence order (an OpenMP ordered region). The sum has a fixed dyadic
- * tree (dist/tree_sum.h), so the step is bit-identical across thread counts
+ * pool's thread count, nn/pool.h) run at once, each lane with its own
+ * workspace, into its own zeroed gradient buffer (lane_sequence), which is
+ * then added to the batch sum in sequence order (combine_in_order, each
+ * sequence waiting its turn). The sum has a fixed dyadic tree
+ * (dist/tree_sum.h), so the step is bit-identical across thread counts
  * and, under MPI, across process counts: each rank computes its share of
  * the batch's sequences and the ranks finish the same tree. With one lane
- * the region is inactive and the kernels use every thread instead. Memory:
- * per extra lane, one gradient workspace (the activations of every block
- * for one sequence) and one num_params buffer; the sum holds up to
- * 2 log2(batch) more. */
+ * the kernels use every thread instead. Memory: per extra lane, one
+ * gradient workspace (the activations of every block for one sequence) and
+ * one num_params buffer; the sum holds up to 2 log2(batch) more. */
 
 struct batch_lanes {
     size_t n;                /* concurrent sequences */
@@ -240,10 +238,7 @@ static void lanes_free(struct batch_lanes *b) {
 
 static enum pat_status lanes_init(struct batch_lanes *b, struct train_run *r, size_t bsz,
                                   struct pat_err *err) {
-    size_t n = 1;
-#ifdef PAT_OMP
-    n = (size_t)omp_get_max_threads();
-#endif
+    const size_t n = pat_pool_threads();
     b->n = n < bsz ? n : bsz;
     b->ws = calloc(b->n, sizeof *b->ws), b->grads = calloc(b->n, sizeof *b->grads);
     if (!b->ws || !b->grads) return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
@@ -274,6 +269,51 @@ static enum pat_status lane_sequence(struct train_run *r, struct pat_grad_ws *ws
     return pat_grad_backward(ws, r->m, dz, o, grads, err);
 }
 
+/* The state of one share of a batch, added to in sequence order only. */
+struct batch_sums {
+    struct pat_turn *turn;  /* the order of the sums, losses and status */
+    enum pat_status status; /* the first failure in sequence order */
+    struct pat_err *err;
+};
+
+struct batch_job {
+    struct train_run *r;
+    struct batch_lanes *b;
+    size_t b0, s0, bsz; /* batch start, share start, batch size */
+    const struct pat_grad_opts *o;
+    struct batch_sums sums;
+};
+
+/* Adds sequence s0 + i's result: its loss into r->seq_loss and its
+ * gradient into the tree sum r->sum (pat_tree_sum_add), in sequence order
+ * (each waits for the ones before it), so the sum's bits never depend on
+ * which lane computed what. After a failure nothing more is added. */
+static void combine_in_order(struct batch_job *j, size_t i, const float *grads, double l,
+                             enum pat_status st, struct pat_err *e) {
+    struct batch_sums *s = &j->sums;
+    pat_turn_wait(s->turn, i);
+    if (s->status == PAT_OK) {
+        const size_t pos = j->s0 + i - j->b0;
+        j->r->seq_loss[pos] = l;
+        if (st == PAT_OK) st = pat_tree_sum_add(&j->r->sum, pos, grads, e);
+        if (st != PAT_OK) {
+            s->status = st;
+            if (s->err) *s->err = *e;
+        }
+    }
+    pat_turn_done(s->turn);
+}
+
+/* Task i: sequence s0 + i on the worker's lane, then its turn to combine. */
+static void batch_task(void *ctx, size_t i, size_t worker) {
+    struct batch_job *j = ctx;
+    double l = 0.0;
+    struct pat_err e;
+    enum pat_status st = lane_sequence(j->r, j->b->ws[worker], j->b->grads[worker], j->s0 + i,
+                                       j->b0, j->bsz, j->o, &l, &e);
+    combine_in_order(j, i, j->b->grads[worker], l, st, &e);
+}
+
 /* Sequences order[s0, s1) of the batch starting at b0, b->n at a time;
  * gradients added to r->sum and losses stored in r->seq_loss, in sequence
  * order. The first failure (in sequence order) is returned; later
@@ -281,26 +321,16 @@ static enum pat_status lane_sequence(struct train_run *r, struct pat_grad_ws *ws
 static enum pat_status batch_gradients(struct train_run *r, struct batch_lanes *b, size_t b0,
                                        size_t s0, size_t s1, size_t bsz, struct pat_err *err) {
     const struct pat_grad_opts o = stage_grad_opts(r);
-    enum pat_status status = PAT_OK;
-#pragma omp parallel for ordered schedule(dynamic, 1) num_threads((int)b->n)
-    for (long i = (long)s0; i < (long)s1; i++) {
-        size_t t = 0;
-#ifdef PAT_OMP
-        t = (size_t)omp_get_thread_num(); /* which buffers; the sums do not depend on it */
-#endif
-        double l = 0.0;
-        struct pat_err e;
-        enum pat_status st =
-            lane_sequence(r, b->ws[t], b->grads[t], (size_t)i, b0, bsz, &o, &l, &e);
-#pragma omp ordered
-        if (status == PAT_OK) {
-            r->seq_loss[(size_t)i - b0] = l;
-            if (st == PAT_OK) st = pat_tree_sum_add(&r->sum, (size_t)i - b0, b->grads[t], &e);
-            status = st;
-            if (st != PAT_OK && err) *err = e;
-        }
+    struct batch_job j = {r, b, b0, s0, bsz, &o, {pat_turn_create(), PAT_OK, err}};
+    enum pat_status st = PAT_OK;
+    if (!j.sums.turn) {
+        st = pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
+    } else {
+        pat_pool_run(s1 - s0, b->n, batch_task, &j);
+        st = j.sums.status;
     }
-    return status;
+    pat_turn_free(j.sums.turn);
+    return st;
 }
 
 /* Every rank's share of the batch order[b0, b1) into r->grads (the sum)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/pool.h"
 #include "util.h"
 
 #define PAT_PI 3.14159265358979323846
@@ -57,8 +58,7 @@ struct adam_coef {
 /* Decoupled decay theta *= 1 - lr wd over [b, e) (Keras weight decay, AdamW). */
 static void decay_range(float *p, size_t b, size_t e, double lr, double wd) {
     const double keep = 1.0 - lr * wd;
-#pragma omp parallel for schedule(static)
-    for (long i = (long)b; i < (long)e; i++) p[i] = (float)((double)p[i] * keep);
+    for (size_t i = b; i < e; i++) p[i] = (float)((double)p[i] * keep);
 }
 
 /* Keras Adam over [b, e): moments by the "+= (x - m)(1 - beta)" form, step
@@ -66,8 +66,7 @@ static void decay_range(float *p, size_t b, size_t e, double lr, double wd) {
 static void adam_keras_range(float *p, float *m, float *v, const float *g, size_t b, size_t e,
                              const struct adam_coef *k) {
     const double alpha = k->lr * sqrt(k->bc2) / k->bc1;
-#pragma omp parallel for schedule(static)
-    for (long i = (long)b; i < (long)e; i++) {
+    for (size_t i = b; i < e; i++) {
         double gi = g[i];
         m[i] = (float)(m[i] + (gi - m[i]) * (1.0 - k->b1));
         v[i] = (float)(v[i] + (gi * gi - v[i]) * (1.0 - k->b2));
@@ -80,8 +79,7 @@ static void adam_keras_range(float *p, float *m, float *v, const float *g, size_
 static void adam_torch_range(float *p, float *m, float *v, const float *g, size_t b, size_t e,
                              const struct adam_coef *k) {
     const double step_size = k->lr / k->bc1, bc2_sqrt = sqrt(k->bc2);
-#pragma omp parallel for schedule(static)
-    for (long i = (long)b; i < (long)e; i++) {
+    for (size_t i = b; i < e; i++) {
         double gi = (double)g[i] + k->wd * (double)p[i];
         m[i] = (float)(k->b1 * m[i] + (1.0 - k->b1) * gi);
         v[i] = (float)(k->b2 * v[i] + (1.0 - k->b2) * gi * gi);
@@ -111,26 +109,48 @@ static enum pat_status check_groups(const struct pat_optim *o, const struct pat_
     return PAT_OK;
 }
 
+/* One group's update over [b, e): element-wise, so any split gives the
+ * same bits. */
+struct step_job {
+    struct pat_optim *o;
+    float *params;
+    const float *grads;
+    struct adam_coef k;
+    size_t begin;
+};
+
+static void step_range(void *ctx, size_t b, size_t e) {
+    const struct step_job *j = ctx;
+    struct pat_optim *o = j->o;
+    struct adam_coef k = j->k;
+    b += j->begin, e += j->begin;
+    switch (o->kind) {
+    case PAT_OPTIM_ADAM_KERAS:
+        if (k.wd > 0) decay_range(j->params, b, e, k.lr, k.wd);
+        adam_keras_range(j->params, o->m, o->v, j->grads, b, e, &k);
+        break;
+    case PAT_OPTIM_ADAM_TORCH:
+        adam_torch_range(j->params, o->m, o->v, j->grads, b, e, &k);
+        break;
+    case PAT_OPTIM_ADAMW:
+        if (k.wd > 0) decay_range(j->params, b, e, k.lr, k.wd);
+        k.wd = 0.0;
+        adam_torch_range(j->params, o->m, o->v, j->grads, b, e, &k);
+        break;
+    }
+}
+
+/* Parameters per task of the update. */
+#define STEP_GRAIN 65536
+
 /* Update one group at 1-based step t. */
 static void step_group(struct pat_optim *o, float *params, const float *grads,
                        const struct pat_param_group *grp, double t) {
-    struct adam_coef k = {o->beta1, o->beta2, o->eps, grp->lr, grp->weight_decay,
-                          1.0 - pow(o->beta1, t), 1.0 - pow(o->beta2, t)};
-    size_t b = grp->begin, e = grp->end;
-    switch (o->kind) {
-    case PAT_OPTIM_ADAM_KERAS:
-        if (k.wd > 0) decay_range(params, b, e, k.lr, k.wd);
-        adam_keras_range(params, o->m, o->v, grads, b, e, &k);
-        break;
-    case PAT_OPTIM_ADAM_TORCH:
-        adam_torch_range(params, o->m, o->v, grads, b, e, &k);
-        break;
-    case PAT_OPTIM_ADAMW:
-        if (k.wd > 0) decay_range(params, b, e, k.lr, k.wd);
-        k.wd = 0.0;
-        adam_torch_range(params, o->m, o->v, grads, b, e, &k);
-        break;
-    }
+    struct step_job j = {o, params, grads,
+                         {o->beta1, o->beta2, o->eps, grp->lr, grp->weight_decay,
+                          1.0 - pow(o->beta1, t), 1.0 - pow(o->beta2, t)},
+                         grp->begin};
+    pat_pool_for(grp->end - grp->begin, STEP_GRAIN, step_range, &j);
 }
 
 enum pat_status pat_optim_step(struct pat_optim *o, float *params, const float *grads,
@@ -169,8 +189,7 @@ double pat_clip_grad_norm(float *g, size_t n, double max_norm) {
     const double norm = pat_grad_norm(g, n);
     const double c = max_norm / (norm + 1e-6);
     if (c < 1.0) {
-#pragma omp parallel for schedule(static)
-        for (long i = 0; i < (long)n; i++) g[i] = (float)((double)g[i] * c);
+        for (size_t i = 0; i < n; i++) g[i] = (float)((double)g[i] * c);
     }
     return norm;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nn/pool.h"
 #include "train/pretrain_run.h"
 #include "util.h"
 
@@ -95,16 +96,60 @@ static void epoch_order(const struct pretrain_run *r) {
     }
 }
 
-/* When sequence k of a batch starts a new mask group, or is the first this
- * process handles (`first`: a rank's share may start inside a group), draw
- * the group's permutation perm (N), seeded by (salt, batch key, group). */
-static void group_perm(const struct pat_pretrain_params *p, size_t *perm, size_t N,
-                       uint64_t salt, uint64_t key, size_t k, int first) {
+/* perm (N) = the mask permutation of sequence k of a batch: the one of
+ * its mask group, seeded by (salt, batch key, group), so that any lane can
+ * draw it without the sequences before it. */
+static void sequence_perm(const struct pat_pretrain_params *p, size_t *perm, size_t N,
+                          uint64_t salt, uint64_t key, size_t k) {
     const size_t g = p->mask_group;
-    if (!first && (g == 0 ? k != 0 : k % g != 0)) return;
     struct pat_rng rng;
     seed3(&rng, p->seed, salt, key, g == 0 ? 0 : k / g);
     pat_mae_permutation(perm, N, &rng);
+}
+
+/* ---- lanes ------------------------------------------------------------------------
+ * The sequences of a batch are independent: up to num_lanes of them run at
+ * once (one per pool thread, nn/pool.h), each on its own lane into its own
+ * zeroed gradient buffer (lane_gradient). The buffers are added to the
+ * batch gradient in sequence order (combine_in_order), so the step is
+ * ((g_0 + g_1) + g_2) + ... whatever the number of lanes or threads, and
+ * the result is bit-identical for any thread count. Memory per lane: one
+ * MAE workspace and one num_params buffer. */
+
+static void lanes_free(struct mae_lane *lanes, size_t n) {
+    for (size_t k = 0; lanes && k < n; k++) {
+        pat_mae_ws_free(lanes[k].ws);
+        free(lanes[k].perm), free(lanes[k].grads);
+    }
+    free(lanes);
+}
+
+/* n lanes for sequences of T minutes; with_grads: with gradient buffers. */
+static enum pat_status lanes_init(struct mae_lane **out, size_t n, const struct pat_mae *mae,
+                                  size_t T, float mask_ratio, int with_grads,
+                                  struct pat_err *err) {
+    struct mae_lane *lanes = pat_calloc(n, sizeof *lanes);
+    if (!lanes) return pat_fail(err, PAT_ERR_NOMEM, "out of memory for the pretraining lanes");
+    enum pat_status st = PAT_OK;
+    for (size_t k = 0; k < n && st == PAT_OK; k++) {
+        st = pat_mae_ws_init(&lanes[k].ws, mae, T, mask_ratio, err);
+        lanes[k].perm = pat_calloc(T / mae->cfg.patch_size, sizeof(size_t));
+        if (with_grads) lanes[k].grads = pat_calloc(mae->num_params, sizeof(float));
+        if (st == PAT_OK && (!lanes[k].perm || (with_grads && !lanes[k].grads)))
+            st = pat_fail(err, PAT_ERR_NOMEM, "out of memory for the pretraining lanes");
+    }
+    if (st != PAT_OK) {
+        lanes_free(lanes, n);
+        return st;
+    }
+    *out = lanes;
+    return PAT_OK;
+}
+
+/* Lanes for batches of bsz sequences: the pool's threads, at most bsz. */
+static size_t lane_count(size_t bsz) {
+    const size_t t = pat_pool_threads();
+    return t < bsz ? t : bsz;
 }
 
 /* ---- steps ------------------------------------------------------------------------ */
@@ -113,31 +158,79 @@ static struct pat_mae_opts mae_opts(const struct pat_pretrain_params *p, int tra
     return (struct pat_mae_opts){p->unshuffle, p->loss, training ? p->dropout : 0.0f};
 }
 
+/* Sequence order[i] of the batch starting at b0 (bsz sequences) on lane l:
+ * l->grads = its gradient of the batch-mean loss (zeroed first), *loss =
+ * its own loss. Depends only on (run state, i), never on the lane. */
+static enum pat_status lane_gradient(const struct pretrain_run *r, struct mae_lane *l, size_t i,
+                                     size_t b0, size_t bsz, double *loss, struct pat_err *err) {
+    const struct pat_pretrain_data *d = r->train;
+    const struct pat_mae_opts o = mae_opts(r->p, 1);
+    sequence_perm(r->p, l->perm, d->T / r->mae->cfg.patch_size, SALT_MASK, r->opt.step, i - b0);
+    struct pat_rng rng;
+    seed3(&rng, r->p->seed, SALT_DROPOUT, r->opt.step, i - b0);
+    memset(l->grads, 0, r->mae->num_params * sizeof *l->grads);
+    enum pat_status st = pat_mae_forward(l->ws, r->mae, d->rows[r->order[i]], d->mean, d->std,
+                                         l->perm, &o, &rng, loss, err);
+    if (st == PAT_OK) st = pat_mae_backward(l->ws, r->mae, 1.0f / (float)bsz, l->grads, err);
+    return st;
+}
+
+/* This rank's share order[s0, s1) of the batch starting at b0 (bsz
+ * sequences), one sequence per task on the lanes. */
+struct batch_job {
+    struct pretrain_run *r;
+    size_t b0, s0, bsz;
+    struct pat_turn *turn;  /* the order of the sums, losses and status */
+    enum pat_status status; /* the first failure in sequence order */
+    struct pat_err *err;
+};
+
+/* Adds sequence s0 + i's gradient to the tree sum r->sum
+ * (pat_tree_sum_add) and stores its loss share, in sequence order (each
+ * waits for the ones before it), so the sum does not depend on how or
+ * where the sequences were computed. After a failure nothing more is
+ * added. */
+static void combine_in_order(struct batch_job *j, size_t i, const float *grads, double loss,
+                             enum pat_status st, struct pat_err *e) {
+    pat_turn_wait(j->turn, i);
+    if (j->status == PAT_OK) {
+        const size_t pos = j->s0 + i - j->b0;
+        if (st == PAT_OK) st = pat_tree_sum_add(&j->r->sum, pos, grads, e);
+        j->r->seq_loss[pos] = loss / (double)j->bsz;
+        if (st != PAT_OK) {
+            j->status = st;
+            if (j->err) *j->err = *e;
+        }
+    }
+    pat_turn_done(j->turn);
+}
+
+static void batch_task(void *ctx, size_t i, size_t worker) {
+    struct batch_job *j = ctx;
+    struct mae_lane *l = &j->r->lanes[worker];
+    double loss = 0.0;
+    struct pat_err e;
+    enum pat_status st = lane_gradient(j->r, l, j->s0 + i, j->b0, j->bsz, &loss, &e);
+    combine_in_order(j, i, l->grads, loss, st, &e);
+}
+
 /* This rank's share of the batch order[b0, b1): each sequence's gradients
  * added to r->sum (a fixed tree: dist/tree_sum.h) and its loss share stored. */
 static enum pat_status share_gradients(struct pretrain_run *r, size_t b0, size_t b1,
                                        struct pat_err *err) {
-    const struct pat_pretrain_data *d = r->train;
-    const struct pat_mae_opts o = mae_opts(r->p, 1);
-    const size_t bsz = b1 - b0, np = r->mae->num_params;
+    const size_t bsz = b1 - b0;
     size_t lo, hi;
     pat_dist_share(r->p->dist, r->p->dist ? r->p->dist->rank : 0, bsz, 1, &lo, &hi);
-    for (size_t i = b0 + lo; i < b0 + hi; i++) {
-        group_perm(r->p, r->perm, d->T / r->mae->cfg.patch_size, SALT_MASK, r->opt.step, i - b0,
-                   i == b0 + lo);
-        struct pat_rng rng;
-        seed3(&rng, r->p->seed, SALT_DROPOUT, r->opt.step, i - b0);
-        double l;
-        memset(r->seq_grads, 0, np * sizeof *r->seq_grads);
-        enum pat_status st = pat_mae_forward(r->ws, r->mae, d->rows[r->order[i]], d->mean, d->std,
-                                             r->perm, &o, &rng, &l, err);
-        if (st == PAT_OK)
-            st = pat_mae_backward(r->ws, r->mae, 1.0f / (float)bsz, r->seq_grads, err);
-        if (st == PAT_OK) st = pat_tree_sum_add(&r->sum, i - b0, r->seq_grads, err);
-        if (st != PAT_OK) return st;
-        r->seq_loss[i - b0] = l / (double)bsz;
+    struct batch_job j = {r, b0, b0 + lo, bsz, pat_turn_create(), PAT_OK, err};
+    enum pat_status st = PAT_OK;
+    if (!j.turn) {
+        st = pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
+    } else {
+        pat_pool_run(hi - lo, r->num_lanes, batch_task, &j);
+        st = j.status;
     }
-    return PAT_OK;
+    pat_turn_free(j.turn);
+    return st;
 }
 
 /* Stop when the ranks' weights or optimizer state differ (cheap: one
@@ -180,42 +273,58 @@ static enum pat_status train_batch(struct pretrain_run *r, size_t b0, size_t b1,
     return st;
 }
 
-/* Rows [lo, hi) of d with the fixed validation masks, dropout off; each
- * row's loss into row_loss; perm (N) is scratch. */
-static enum pat_status validate_rows(const struct pat_mae *mae,
-                                     const struct pat_pretrain_params *p, struct pat_mae_ws *ws,
-                                     size_t *perm, const struct pat_pretrain_data *d, size_t lo,
-                                     size_t hi, double *row_loss, struct pat_err *err) {
-    const struct pat_mae_opts o = mae_opts(p, 0);
-    const size_t bs = p->batch_size, N = d->T / mae->cfg.patch_size;
-    for (size_t i = lo; i < hi; i++) {
-        group_perm(p, perm, N, SALT_VAL_MASK, i / bs, i % bs, i == lo);
-        enum pat_status st = pat_mae_forward(ws, mae, d->rows[i], d->mean, d->std, perm, &o, NULL,
-                                             &row_loss[i], err);
-        if (st != PAT_OK) return st;
-    }
-    return PAT_OK;
+/* Validation: each rank's share of the rows, one per task on the lanes,
+ * with the fixed validation masks and dropout off. */
+struct val_job {
+    const struct pat_mae *mae;
+    const struct pat_pretrain_params *p;
+    const struct pat_pretrain_data *d;
+    struct mae_lane *lanes;
+    size_t lo;              /* the share's first row */
+    double *loss;           /* (d->n) */
+    enum pat_status *st;    /* (hi - lo) */
+    struct pat_err *errs;   /* (hi - lo) */
+};
+
+static void val_task(void *ctx, size_t t, size_t worker) {
+    const struct val_job *j = ctx;
+    struct mae_lane *l = &j->lanes[worker];
+    const struct pat_mae_opts o = mae_opts(j->p, 0);
+    const size_t i = j->lo + t, bs = j->p->batch_size, N = j->d->T / j->mae->cfg.patch_size;
+    sequence_perm(j->p, l->perm, N, SALT_VAL_MASK, i / bs, i % bs);
+    j->st[t] = pat_mae_forward(l->ws, j->mae, j->d->rows[i], j->d->mean, j->d->std, l->perm, &o,
+                               NULL, &j->loss[i], &j->errs[t]);
 }
 
 /* Mean loss over d (each rank its share of the rows, summed in row order
- * on every rank); perm (N) is scratch. */
+ * on every rank). */
 static enum pat_status validate(const struct pat_mae *mae, const struct pat_pretrain_params *p,
-                                struct pat_mae_ws *ws, size_t *perm,
+                                struct mae_lane *lanes, size_t num_lanes,
                                 const struct pat_pretrain_data *d, double *loss,
                                 struct pat_err *err) {
-    double *row_loss = pat_calloc(d->n, sizeof *row_loss);
-    if (!row_loss) return pat_fail(err, PAT_ERR_NOMEM, "out of memory for validation");
     size_t lo, hi;
     pat_dist_share(p->dist, p->dist ? p->dist->rank : 0, d->n, 1, &lo, &hi);
-    enum pat_status st = validate_rows(mae, p, ws, perm, d, lo, hi, row_loss, err);
-    if (st == PAT_OK) st = pat_dist_allgather_shares(p->dist, row_loss, d->n, 1, sizeof(double), err);
-    double sum = 0.0;
-    for (size_t i = 0; i < d->n; i++) sum += row_loss[i];
-    free(row_loss);
-    if (st != PAT_OK) return st;
-    *loss = sum / (double)d->n;
-    return isfinite(*loss) ? PAT_OK
-                           : pat_fail(err, PAT_ERR_NUMERIC, "non-finite validation loss");
+    const size_t share = hi - lo ? hi - lo : 1;
+    struct val_job j = {mae, p, d, lanes, lo, pat_calloc(d->n, sizeof(double)),
+                        pat_calloc(share, sizeof(enum pat_status)),
+                        pat_calloc(share, sizeof(struct pat_err))};
+    enum pat_status st = PAT_OK;
+    if (!j.loss || !j.st || !j.errs) {
+        st = pat_fail(err, PAT_ERR_NOMEM, "out of memory for validation");
+    } else {
+        pat_pool_run(hi - lo, num_lanes, val_task, &j);
+        for (size_t t = 0; t < hi - lo && st == PAT_OK; t++)
+            if ((st = j.st[t]) != PAT_OK && err) *err = j.errs[t];
+    }
+    if (st == PAT_OK) st = pat_dist_allgather_shares(p->dist, j.loss, d->n, 1, sizeof(double), err);
+    if (st == PAT_OK) {
+        double sum = 0.0;
+        for (size_t i = 0; i < d->n; i++) sum += j.loss[i];
+        *loss = sum / (double)d->n;
+        if (!isfinite(*loss)) st = pat_fail(err, PAT_ERR_NUMERIC, "non-finite validation loss");
+    }
+    free(j.loss), free(j.st), free(j.errs);
+    return st;
 }
 
 /* ---- epochs ----------------------------------------------------------------------- */
@@ -262,7 +371,7 @@ static enum pat_status run_epoch(struct pretrain_run *r, int *stop, struct pat_e
     struct pat_pretrain_log entry = {.epoch = r->epoch + 1, .epochs = r->p->epochs, .lr = r->lr};
     const double t0 = now_seconds();
     enum pat_status st = train_epoch(r, &entry, err);
-    if (st == PAT_OK) st = validate(r->mae, r->p, r->ws, r->perm, r->val, &entry.val_loss, err);
+    if (st == PAT_OK) st = validate(r->mae, r->p, r->lanes, r->num_lanes, r->val, &entry.val_loss, err);
     if (st != PAT_OK) return st;
     int flags = pat_early_stopping_update(&r->es, entry.val_loss);
     entry.improved = (flags & PAT_ES_IMPROVED) != 0;
@@ -297,9 +406,8 @@ static enum pat_status run_epochs(struct pretrain_run *r, struct pat_err *err) {
 
 static void run_free(struct pretrain_run *r) {
     pat_optim_free(&r->opt);
-    pat_mae_ws_free(r->ws);
-    free(r->grads), free(r->best), free(r->order), free(r->perm);
-    free(r->seq_grads), free(r->seq_loss);
+    lanes_free(r->lanes, r->num_lanes);
+    free(r->grads), free(r->best), free(r->order), free(r->seq_loss);
     pat_tree_sum_free(&r->sum);
 }
 
@@ -312,17 +420,19 @@ static enum pat_status run_init(struct pretrain_run *r, struct pat_mae *mae,
     memset(res, 0, sizeof *res);
     r->mae = mae, r->p = p, r->train = tr, r->val = va, r->res = res;
     enum pat_status st = check_inputs(p, tr, va, err);
-    if (st == PAT_OK) st = pat_mae_ws_init(&r->ws, mae, tr->T, p->mask_ratio, err);
+    if (st == PAT_OK) {
+        r->num_lanes = lane_count(p->batch_size);
+        st = lanes_init(&r->lanes, r->num_lanes, mae, tr->T, p->mask_ratio, 1, err);
+        if (st != PAT_OK) r->num_lanes = 0;
+    }
     if (st == PAT_OK) st = pat_optim_init(&r->opt, p->optimizer, mae->num_params, err);
     if (st != PAT_OK) return st;
     const size_t n = mae->num_params;
     r->grads = pat_calloc(n, sizeof(float)), r->best = pat_calloc(n, sizeof(float));
     r->order = pat_calloc(tr->n, sizeof(size_t));
-    r->perm = pat_calloc(tr->T / mae->cfg.patch_size, sizeof(size_t));
-    r->seq_grads = pat_calloc(n, sizeof(float));
     r->seq_loss = pat_calloc(p->batch_size, sizeof(double));
     pat_tree_sum_init(&r->sum, n);
-    if (!r->grads || !r->best || !r->order || !r->perm || !r->seq_grads || !r->seq_loss)
+    if (!r->grads || !r->best || !r->order || !r->seq_loss)
         return pat_fail(err, PAT_ERR_NOMEM, "out of memory for the pretraining state");
     memcpy(r->best, mae->params, n * sizeof *r->best); /* until an epoch improves */
     r->lr = p->lr;
@@ -370,12 +480,10 @@ enum pat_status pat_pretrain_evaluate(const struct pat_mae *mae,
                                       struct pat_err *err) {
     if (!d->n || d->T % mae->cfg.patch_size != 0 || !d->mean != !d->std || p->batch_size < 1)
         return pat_fail(err, PAT_ERR_USAGE, "nothing to evaluate, or a bad length or scaler");
-    struct pat_mae_ws *ws = NULL;
-    size_t *perm = pat_calloc(d->T / mae->cfg.patch_size, sizeof *perm);
-    enum pat_status st = perm ? pat_mae_ws_init(&ws, mae, d->T, p->mask_ratio, err)
-                              : pat_fail(err, PAT_ERR_NOMEM, "out of memory");
-    if (st == PAT_OK) st = validate(mae, p, ws, perm, d, loss, err);
-    pat_mae_ws_free(ws);
-    free(perm);
+    const size_t n = lane_count(d->n);
+    struct mae_lane *lanes = NULL;
+    enum pat_status st = lanes_init(&lanes, n, mae, d->T, p->mask_ratio, 0, err);
+    if (st == PAT_OK) st = validate(mae, p, lanes, n, d, loss, err);
+    lanes_free(lanes, n);
     return st;
 }

@@ -8,24 +8,31 @@
 #include "train/optim.h"
 #include "train/pretrain.h"
 
+/* One lane of a batch (pretrain.c): the sequence it runs, its own
+ * workspace, mask permutation and gradient buffer. */
+struct mae_lane {
+    struct pat_mae_ws *ws;
+    size_t *perm;  /* (N) */
+    float *grads;  /* num_params, NULL in lanes that only validate */
+};
+
 struct pretrain_run {
     struct pat_mae *mae;
     const struct pat_pretrain_params *p;
     const struct pat_pretrain_data *train, *val;
     struct pat_pretrain_result *res;
     struct pat_optim opt;
-    struct pat_mae_ws *ws;
-    float *grads;        /* num_params */
+    struct mae_lane *lanes; /* num_lanes: sequences that run at once */
+    size_t num_lanes;
+    float *grads;        /* num_params: the batch's gradient */
     float *best;         /* num_params: weights of the best epoch */
     size_t *order;       /* (train n) batch order of the epoch */
-    size_t *perm;        /* (N) mask permutation of the current group */
     struct pat_early_stopping es;
     struct pat_plateau plateau;
     double lr;           /* current learning rate (plateau reductions applied) */
     size_t epoch;        /* epochs done */
     struct pat_tree_sum sum; /* the batch's gradients in a fixed tree */
-    float *seq_grads;    /* num_params: one sequence's gradients */
-    double *seq_loss;    /* (max(batch, val n)) per-sequence losses */
+    double *seq_loss;    /* (batch) per-sequence loss shares */
 };
 
 /* Fingerprint of everything that must match to resume into buf. */
