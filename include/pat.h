@@ -199,8 +199,8 @@ PAT_API enum pat_status pat_explain(const struct pat_model *m, const float *x, s
  * restores the default (OMP_NUM_THREADS when set, else the CPUs the process
  * may run on).
  * Process-wide; results are bit-identical for any value. */
-void pat_set_threads(size_t n);
-size_t pat_threads(void);
+PAT_API void pat_set_threads(size_t n);
+PAT_API size_t pat_threads(void);
 
 /* ---- data pipeline ---------------------------------------------------
  * Datasets built by `pat data build` (docs/data.md): a read-only memory map
