@@ -32,6 +32,26 @@ while read -r name; do
     fi
 done <"$tmp/names"
 
+# pat score reads the same files (the demo model scores 1440-minute days):
+# one row per participant, all 1440 planted minutes observed.
+model=models/pat-s-depresjon.safetensors
+if [ -f "$model" ]; then
+    while read -r name; do
+        f="$tmp/in/$name"
+        fmt=""
+        [ "$name" = generic.csv ] && fmt="--format generic-csv"
+        # shellcheck disable=SC2086
+        if "$pat" score -m "$model" $fmt "$f" >"$tmp/s.csv" 2>"$tmp/err" &&
+            [ "$(grep -c ',1440,' "$tmp/s.csv")" -eq "$(($(wc -l <"$tmp/s.csv") - 1))" ] &&
+            [ "$(wc -l <"$tmp/s.csv")" -ge 2 ]
+        then pass "score_$name"
+        else fail "score_$name" "$(tail -2 "$tmp/err"; head -3 "$tmp/s.csv")"
+        fi
+    done <"$tmp/names"
+else
+    echo "SKIP score: $model not found"
+fi
+
 # A folder of several formats at once: one participant per file, two in
 # the Fitbit file.
 n=$(grep -vc minuteSteps "$tmp/names")

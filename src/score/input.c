@@ -8,10 +8,13 @@
 
 #include "data/depresjon.h"
 #include "data/files.h"
+#include "readers/readers.h"
 #include "util.h"
 
-static const char *const format_names[] = {"auto", "depresjon", "csv", "long", "paxmin",
-                                           "paxraw"};
+static const char *const format_names[] = {"auto",   "depresjon",    "csv",
+                                           "long",   "paxmin",       "paxraw",
+                                           "actilife-csv", "agd", "awd",
+                                           "fitbit-minute", "apple-health", "generic-csv"};
 #define NFORMATS (sizeof format_names / sizeof format_names[0])
 
 struct pat_input_params pat_input_default_params(void) {
@@ -58,7 +61,26 @@ enum pat_input_format pat_input_detect(const char *path, const struct pat_input_
     size_t n = strlen(path);
     if (n > 4 && (strcmp(path + n - 4, ".xpt") == 0 || strcmp(path + n - 4, ".XPT") == 0))
         return contains_nocase(path, "paxraw") ? PAT_INPUT_PAXRAW : PAT_INPUT_PAXMIN;
-    return p->lng.id_col ? PAT_INPUT_LONG : PAT_INPUT_CSV;
+    switch (pat_format_detect(path)) {
+    case PAT_FORMAT_ACTILIFE_CSV: return PAT_INPUT_ACTILIFE_CSV;
+    case PAT_FORMAT_AGD: return PAT_INPUT_AGD;
+    case PAT_FORMAT_AWD: return PAT_INPUT_AWD;
+    case PAT_FORMAT_FITBIT_MINUTE: return PAT_INPUT_FITBIT_MINUTE;
+    case PAT_FORMAT_APPLE_HEALTH: return PAT_INPUT_APPLE_HEALTH;
+    default: return p->lng.id_col ? PAT_INPUT_LONG : PAT_INPUT_CSV;
+    }
+}
+
+/* A device format through src/readers/ (its --value-col: ip.lng.value_col). */
+static enum pat_status read_device(const char *path, enum pat_format f,
+                                   const struct pat_input_params *p,
+                                   const struct pat_series_rules *rules, pat_series_fn fn,
+                                   void *ctx, size_t *count, struct pat_err *err) {
+    struct pat_read_options o = pat_read_default_options();
+    o.format = f;
+    o.rules = *rules;
+    o.value_col = p->lng.value_col;
+    return pat_read_recording(path, &o, fn, ctx, count, err);
 }
 
 enum pat_status pat_input_read(const char *path, const struct pat_input_params *p,
@@ -77,6 +99,16 @@ enum pat_status pat_input_read(const char *path, const struct pat_input_params *
     }
     case PAT_INPUT_PAXMIN: return pat_nhanes_read_paxmin(path, &p->nhanes, rules, fn, ctx, count, err);
     case PAT_INPUT_PAXRAW: return pat_nhanes_read_paxraw(path, &p->nhanes, rules, fn, ctx, count, err);
+    case PAT_INPUT_ACTILIFE_CSV:
+        return read_device(path, PAT_FORMAT_ACTILIFE_CSV, p, rules, fn, ctx, count, err);
+    case PAT_INPUT_AGD: return read_device(path, PAT_FORMAT_AGD, p, rules, fn, ctx, count, err);
+    case PAT_INPUT_AWD: return read_device(path, PAT_FORMAT_AWD, p, rules, fn, ctx, count, err);
+    case PAT_INPUT_FITBIT_MINUTE:
+        return read_device(path, PAT_FORMAT_FITBIT_MINUTE, p, rules, fn, ctx, count, err);
+    case PAT_INPUT_APPLE_HEALTH:
+        return read_device(path, PAT_FORMAT_APPLE_HEALTH, p, rules, fn, ctx, count, err);
+    case PAT_INPUT_GENERIC_CSV:
+        return read_device(path, PAT_FORMAT_CSV, p, rules, fn, ctx, count, err);
     default: {
         struct pat_csv_series_params q = p->csv;
         q.rules = *rules;

@@ -10,9 +10,14 @@
  *              series_csv.h; a folder stands for its *.csv files
  *   long       many participants in one CSV (columns named in ip.lng)
  *   paxmin     NHANES 2011-14 PAXMIN .XPT;  paxraw  NHANES 2003-06 PAXRAW .XPT
+ *   actilife-csv, agd, awd, fitbit-minute, apple-health  device and app
+ *              files read by src/readers/ (docs/data.md "Input formats")
+ *   generic-csv  src/readers/' forgiving CSV (quotes, ; or tab, ISO 8601,
+ *              sub-minute epochs); only when asked for
  * auto: a folder with condition/ or control/ is depresjon, another folder
  * csv; *.xpt is paxraw when its name contains "paxraw", else paxmin; a
- * .csv file is long when ip.lng.id_col is set, else csv.
+ * file whose content src/readers/ recognises as a device format is that
+ * format; another file is long when ip.lng.id_col is set, else csv.
  */
 #ifndef PAT_SCORE_INPUT_H
 #define PAT_SCORE_INPUT_H
@@ -31,6 +36,12 @@ enum pat_input_format {
     PAT_INPUT_LONG,
     PAT_INPUT_PAXMIN,
     PAT_INPUT_PAXRAW,
+    PAT_INPUT_ACTILIFE_CSV, /* the device formats of src/readers/ (readers.h) */
+    PAT_INPUT_AGD,
+    PAT_INPUT_AWD,
+    PAT_INPUT_FITBIT_MINUTE,
+    PAT_INPUT_APPLE_HEALTH,
+    PAT_INPUT_GENERIC_CSV, /* readers' forgiving CSV ("generic-csv"; never picked by auto) */
 };
 
 struct pat_input_params {
