@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "score/recipe.h"
 #include "cv/cv.h"
 #include "cv/report.h"
 #include "util.h"
@@ -58,7 +59,8 @@ static void print_cv_help(void) {
           "      --resume           skip the folds DIR/state/ already holds (same options\n"
           "                         needed); the results equal an uninterrupted run's\n"
           "      --final            also fit each PAT method on all participants:\n"
-          "                         DIR/final-METHOD.safetensors with its threshold\n"
+          "                         DIR/final-METHOD.safetensors with its input recipe\n"
+          "                         and threshold, ready for pat score\n"
           "      --bootstrap N      resamples of the CIs (default 2000)\n"
           "  -t, --threads N        folds run in parallel (results do not depend on N)\n"
           "  -q, --quiet            no progress lines\n"
@@ -197,6 +199,24 @@ static void progress(const struct pat_cv_progress *p, void *user) {
     fprintf(stderr, "\n");
 }
 
+/* The input recipe of a final model, for pat score: the dataset's window
+ * options (its provenance), mean aggregation and the threshold pat cv chose
+ * on the training participants. */
+static enum pat_status final_recipe(const struct cv_opts *o, const struct pat_cv_cohort *c,
+                                    const char *method, double thr, struct pat_model *model,
+                                    struct pat_err *err) {
+    struct pat_recipe r = pat_recipe_default();
+    enum pat_status st = pat_recipe_from_dataset(c->ds, o->data, &r, err);
+    if (st != PAT_OK) return st;
+    r.aggregate = PAT_AGG_MEAN;
+    r.threshold = thr;
+    snprintf(r.threshold_rule, sizeof r.threshold_rule,
+             "pat cv --final %s: Youden's J on out-of-sample scores of inner CV or the "
+             "inner validation split",
+             method);
+    return pat_recipe_to_model(&r, model, err);
+}
+
 static enum pat_status write_final(const struct cv_opts *o, const struct pat_cv_cohort *c,
                                    struct pat_err *err) {
     enum pat_status st = PAT_OK;
@@ -215,6 +235,7 @@ static enum pat_status write_final(const struct cv_opts *o, const struct pat_cv_
         if (st == PAT_OK) st = pat_model_meta_set(model, "pat.cv.threshold", v, err);
         if (st == PAT_OK)
             st = pat_model_meta_set(model, "pat.cv.aggregation", "mean", err);
+        if (st == PAT_OK) st = final_recipe(o, c, name, thr, model, err);
         snprintf(path, sizeof path, "%s/final-%s.safetensors", o->out, name);
         if (st == PAT_OK) st = pat_model_save(model, path, err);
         pat_model_free(model);

@@ -93,6 +93,23 @@ if "$pat" cv --data "$tmp/d.patd" -o "$tmp/f" --methods features,probe,mae-full 
     && "$pat" info "$tmp/f/final-probe.safetensors" | grep -q 'pat.cv.threshold'
 then pass cv_final_models_predict; else fail cv_final_models_predict "$(tail -3 "$tmp/err")"; fi
 
+# The final models carry the dataset's input recipe and the chosen
+# threshold: pat score on the raw recordings gives each participant the mean
+# of its windows' probabilities as pat predict gives them on the dataset
+# (1e-6).
+if "$pat" predict -q -m "$tmp/f/final-probe.safetensors" -i "$tmp/d.patd" -o "$tmp/pd.csv" 2>>"$tmp/err" \
+    && "$pat" score -q -m "$tmp/f/final-probe.safetensors" "$tmp/raw" -o "$tmp/s.csv" 2>>"$tmp/err" \
+    && "$pat" info "$tmp/f/final-probe.safetensors" | grep -q 'pat.recipe.threshold'
+then
+    bad=$(awk -F, 'FNR == 1 { next }
+        FILENAME == ARGV[1] { n[$1]++; s[$1] += $NF; next }
+        { k++; m = s[$1] / n[$1]; d = m - $2
+          if (!($1 in n) || d > 1e-6 || d < -1e-6) print $1 ": " $2 " vs " m }
+        END { if (k != 16) print k " participants scored" }' "$tmp/pd.csv" "$tmp/s.csv")
+    if [ -z "$bad" ]; then pass cv_final_models_score
+    else fail cv_final_models_score "$bad"; fi
+else fail cv_final_models_score "$(tail -3 "$tmp/err")"; fi
+
 # usage errors
 bad=0
 for args in "--methods nope" "--protocol x" "--folds 1" "--folds 9" "--inner-val 1" "--c-grid 1,x" \

@@ -38,11 +38,9 @@ def cli(*args):
 
 
 def cli_rows(kind, model, inp):
-    """Rows the CLI writes for pat KIND -m MODEL -i INP, as float32. A
-    dataset's output has a header and id,start columns: both are dropped."""
-    out = cli(kind, "-m", model, "-i", inp, "-q")
-    lines = [line for line in out.splitlines() if line]
-    if inp.endswith(".patd"):
+    """Rows the CLI writes for pat KIND -m MODEL -i INP, as float32."""
+    lines = [line for line in cli(kind, "-m", model, "-i", inp, "-q").splitlines() if line]
+    if lines and lines[0].startswith("id,start,"):  # a dataset's rows: header, id, start
         lines = [line.split(",", 2)[2] for line in lines[1:]]
     rows = [[float(v) for v in line.split(",")] for line in lines]
     return np.array(rows, dtype=np.float64).astype(np.float32)

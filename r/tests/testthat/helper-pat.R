@@ -29,8 +29,9 @@ write_rows <- function(x, path) {
 cli_lines <- function(kind, model, input) {
   out <- system2(pat_cli(), c(kind, "-m", model, "-i", input, "-q"), stdout = TRUE)
   if (!is.null(attr(out, "status"))) stop("pat ", kind, " failed")
-  # a dataset's output has a header and id,start columns: both dropped
-  if (grepl("\\.patd$", input)) out <- sub("^[^,]*,[^,]*,", "", out[-1])
+  if (length(out) && startsWith(out[1], "id,start,")) { # a dataset: header, id, start
+    out <- sub("^[^,]*,[^,]*,", "", out[-1])
+  }
   out
 }
 
