@@ -152,7 +152,7 @@ FUZZ_ENV_keras_h5 := ASAN_OPTIONS=allocator_may_return_null=1:suppressions=tests
 FUZZ_ARGS_keras_h5 := -malloc_limit_mb=16384 -runs=20000
 FUZZ_SEED ?= 1
 .PHONY: fuzz fuzz-build fuzz-bins fuzz-smoke $(FUZZ_NAMES:%=fuzz-run-%)
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(BUILD)/libpat.a
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h tests/fuzz/fuzz_reader.h $(BUILD)/libpat.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(HDF5_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libpat.a $(LDLIBS)
 fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
