@@ -29,6 +29,6 @@ arm64-test:
 	@command -v $(ARM64_CC) >/dev/null 2>&1 && command -v $(ARM64_QEMU) >/dev/null 2>&1 || \
 	  { echo "✗ arm64-test needs $(ARM64_CC) and $(ARM64_QEMU) (apt-get install gcc-aarch64-linux-gnu qemu-user)"; exit 1; }
 	$(MAKE) CC=$(ARM64_CC) BUILD=$(ARM64_BUILD) NO_HDF5=1 NO_READSTAT=1 NO_BLAS=1 \
-	  TESTS="$(ARM64_TESTS)" test-bin
+	  NO_LIBCSV=1 NO_SQLITE=1 NO_EXPAT=1 NO_LIBZIP=1 NO_MHD=1 TESTS="$(ARM64_TESTS)" test-bin
 	QEMU_LD_PREFIX=$(ARM64_SYSROOT) PAT_TEST_RUNNER=$(ARM64_QEMU) PAT_TESTS="$(ARM64_TESTS)" \
 	  PAT_TEST_QUICK=1 PAT_FIXTURES=$(ARM64_BUILD)/fixtures sh tests/run.sh $(ARM64_BUILD)
