@@ -55,6 +55,15 @@ enum pat_status cli_check_finite(const float *v, size_t rows, size_t width, size
 /* Write n floats as one CSV line with %.9g. */
 void output_row(struct output *o, const float *v, size_t n);
 
+/* Every process's count of the training sequences whose gradient it
+ * computed (its share under mpirun), gathered in rank order into
+ * *per_rank (malloc'd, d->size entries, filled on rank 0); every process
+ * of the job must call it. With more than one process and !quiet, rank 0
+ * prints them after "pat CMD: ". */
+struct pat_dist;
+enum pat_status cli_rank_sequences(const char *cmd, const struct pat_dist *d, size_t mine,
+                                   double **per_rank, int quiet, struct pat_err *err);
+
 /* Apply --threads (0 keeps the default: pat_set_threads, else
  * OMP_NUM_THREADS or all cores); either is capped at CLI_MAX_THREADS. pat's
  * main applies the cap once before any command runs. */

@@ -400,6 +400,8 @@ static void json_history(struct pat_jw *w, const struct pat_train_result *r) {
 
 struct ft_outcome {
     struct pat_train_result res;
+    double *per_rank; /* training sequences each MPI rank computed (rank 0) */
+    size_t ranks;
     struct eval_metrics val, test;
     int has_test;
     const char *transform; /* the fine-tuned model's input transform */
@@ -430,6 +432,8 @@ static enum pat_status write_results(const struct ft_opts *o, const struct pat_m
     pat_jw_key(&w, "test");
     if (out->has_test) eval_metrics_json(&w, &out->test);
     else pat_jw_null(&w);
+    pat_jw_key(&w, "sequences_per_process"); /* training gradients each MPI rank computed */
+    pat_jw_numbers(&w, out->per_rank, out->ranks);
     pat_jw_key_number(&w, "seconds", out->res.seconds);
     pat_jw_object_end(&w);
     fputc('\n', f.f);
@@ -518,7 +522,6 @@ static enum pat_status run_finetune(struct ft_opts *o, struct ft_outcome *out, s
     pat_dist_world(&dist);
     const int root = pat_dist_is_root(&dist);
     o->quiet |= !root;
-    o->p.dist = &dist;
     struct pat_model *m = NULL;
     struct ft_data d;
     memset(&d, 0, sizeof d);
@@ -530,12 +533,17 @@ static enum pat_status run_finetune(struct ft_opts *o, struct ft_outcome *out, s
     if (st == PAT_OK) st = match_transform(o, m, &d, &out->transform, err);
     if (st == PAT_OK && o->data) st = apply_dataset_scaler(o, &d, &m, err);
     o->p.on_epoch = on_epoch, o->p.user = &pr;
+    o->p.dist = &dist; /* after build_params, whose defaults reset o->p */
     struct pat_train_data tr = {d.x[0].v, d.y[0].v, d.x[0].rows, d.x[0].cols};
     struct pat_train_data va = {d.x[1].v, d.y[1].v, d.x[1].rows, d.x[1].cols};
     if (st == PAT_OK)
         st = o->resume ? pat_finetune_resume(m, o->resume, &o->p, &tr, &va, &out->res, err)
                        : pat_finetune(m, &o->p, &tr, &va, &out->res, err);
     o->p.dist = NULL;
+    out->ranks = (size_t)dist.size;
+    if (st == PAT_OK)
+        st = cli_rank_sequences("finetune", &dist, out->res.rank_sequences, &out->per_rank,
+                                o->quiet, err);
     if (st == PAT_OK && root) st = score_set(m, &d.x[1], &d.y[1], o->p.seed, &out->val, err);
     out->has_test = d.x[2].rows > 0;
     if (st == PAT_OK && root && out->has_test)
@@ -575,6 +583,7 @@ int cmd_finetune(int argc, char **argv) {
         rc = st == PAT_OK ? EXIT_OK : cli_report("finetune", &err);
     }
     pat_train_result_free(&out->res);
+    free(out->per_rank);
     free(o), free(out);
     return rc;
 }

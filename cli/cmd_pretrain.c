@@ -414,7 +414,7 @@ static void json_history(struct pat_jw *w, const struct pat_pretrain_result *r) 
 
 static enum pat_status write_results(const struct pt_opts *o, const struct pat_mae *a,
                                      const struct pt_data *d, const struct pat_pretrain_result *r,
-                                     struct pat_err *err) {
+                                     const double *per_rank, size_t ranks, struct pat_err *err) {
     struct output f;
     enum pat_status st = output_open(&f, o->results, err);
     if (st != PAT_OK) return st;
@@ -431,6 +431,8 @@ static enum pat_status write_results(const struct pt_opts *o, const struct pat_m
     pat_jw_key(&w, "history");
     json_history(&w, r);
     pat_jw_key_string(&w, "output", o->output);
+    pat_jw_key(&w, "sequences_per_process"); /* training gradients each MPI rank computed */
+    pat_jw_numbers(&w, per_rank, ranks);
     pat_jw_key_number(&w, "seconds", r->seconds);
     pat_jw_object_end(&w);
     st = pat_jw_finish(&w, err);
@@ -524,7 +526,6 @@ static enum pat_status run_pretrain(struct pt_opts *o, struct pat_pretrain_resul
     pat_dist_world(&dist);
     const int root = pat_dist_is_root(&dist);
     o->quiet |= !root;
-    o->p.dist = &dist;
     struct pat_mae *a = NULL;
     struct pt_data d;
     memset(&d, 0, sizeof d);
@@ -532,13 +533,19 @@ static enum pat_status run_pretrain(struct pt_opts *o, struct pat_pretrain_resul
     if (st == PAT_OK) st = o->data ? load_dataset(o, &d, err) : load_csv(o, &d, err);
     if (st == PAT_OK) st = check_transform(o, err);
     o->p.on_epoch = on_epoch, o->p.user = &o->quiet;
+    o->p.dist = &dist; /* after build_mae, whose defaults reset o->p */
     if (st == PAT_OK && !o->quiet) print_config(o, a, &d);
     if (st == PAT_OK)
         st = o->resume ? pat_pretrain_resume(a, o->resume, &o->p, &d.set[0], &d.set[1], r, err)
                        : pat_pretrain(a, &o->p, &d.set[0], &d.set[1], r, err);
     o->p.dist = NULL;
+    double *per_rank = NULL;
+    if (st == PAT_OK) st = cli_rank_sequences("pretrain", &dist, r->rank_sequences, &per_rank,
+                                              o->quiet, err);
     if (st == PAT_OK && root) st = save_encoder(o, a, &d, r, err);
-    if (st == PAT_OK && root && o->results) st = write_results(o, a, &d, r, err);
+    if (st == PAT_OK && root && o->results)
+        st = write_results(o, a, &d, r, per_rank, (size_t)dist.size, err);
+    free(per_rank);
     if (st == PAT_OK && root && o->curves) st = write_curves(o->curves, r, err);
     pt_data_free(&d);
     pat_mae_free(a);

@@ -164,3 +164,23 @@ void output_row(struct output *o, const float *v, size_t n) {
     for (size_t i = 0; i < n; i++) fprintf(o->f, i ? ",%.9g" : "%.9g", (double)v[i]);
     fputc('\n', o->f);
 }
+
+enum pat_status cli_rank_sequences(const char *cmd, const struct pat_dist *d, size_t mine,
+                                   double **per_rank, int quiet, struct pat_err *err) {
+    const size_t n = (size_t)pat_dist_ranks(d);
+    size_t *bytes = pat_calloc(n, sizeof *bytes), *counts = pat_calloc(n, sizeof *counts);
+    *per_rank = pat_calloc(n, sizeof **per_rank);
+    enum pat_status st = PAT_OK;
+    if (!bytes || !counts || !*per_rank)
+        st = pat_fail(err, PAT_ERR_NOMEM, "out of memory for %zu processes' counts", n);
+    for (size_t r = 0; st == PAT_OK && r < n; r++) bytes[r] = sizeof mine;
+    if (st == PAT_OK) st = pat_dist_gather(d, &mine, counts, bytes, err);
+    for (size_t r = 0; st == PAT_OK && r < n; r++) (*per_rank)[r] = (double)counts[r];
+    if (st == PAT_OK && !quiet && n > 1 && pat_dist_is_root(d)) {
+        fprintf(stderr, "pat %s: %zu processes computed", cmd, n);
+        for (size_t r = 0; r < n; r++) fprintf(stderr, "%s%zu", r ? ", " : " ", counts[r]);
+        fprintf(stderr, " training sequences (each its share of every batch)\n");
+    }
+    free(bytes), free(counts);
+    return st;
+}

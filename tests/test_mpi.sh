@@ -27,6 +27,16 @@ mpi() { np=$1; shift; $mpirun_cmd -np "$np" "$@"; }
 same() { # same NAME A B
     if [ -s "$2" ] && cmp -s "$2" "$3"; then pass "$1"; else fail "$1" "$3 differs from $2"; fi
 }
+# shared NAME NP ONE.json RUN.json: the run's results list NP processes, each
+# of which computed a part (> 0, < all) of the sequences one process computed
+# (identical models alone cannot tell a sharded run from NP full copies)
+per_process() { tr -d ' \n' <"$1" | sed -n 's/.*"sequences_per_process":\[\([0-9.,]*\)\].*/\1/p'; }
+shared() {
+    got=$(per_process "$4") all=$(per_process "$3")
+    if echo "$got" | awk -F, -v np="$2" -v all="$all" '{ s = 0; ok = NF == np && all > 0
+        for (i = 1; i <= NF; i++) { s += $i; if ($i <= 0 || $i >= all) ok = 0 } exit !(ok && s == all) }'
+    then pass "$1"; else fail "$1" "sequences per process [$got], one process [$all]"; fi
+}
 
 # labelled rows of 144 minutes (a planted bout for label 1); the MAE's rows
 # of 360 minutes with a rhythm of random phase
@@ -55,16 +65,18 @@ pt() { # pt OUT EPOCHS "OPTIONS" LAUNCHER...: pretraining, a batch of 11, mask g
         --mask-ratio 0.75 --mask-group 3 -q -o "$out" >"$tmp/log" 2>&1 || { cat "$tmp/log"; return 1; }
 }
 
-ft "$tmp/ft1.safetensors" "-t 1" "$pat"
-pt "$tmp/pt1.safetensors" 3 "-t 1" "$pat"
+ft "$tmp/ft1.safetensors" "-t 1 --results $tmp/ft1.json" "$pat"
+pt "$tmp/pt1.safetensors" 3 "-t 1 --results $tmp/pt1.json" "$pat"
 "$pat" embed -q -b 5 -m "$tmp/pt1.safetensors" -i "$tmp/mae.csv" -o "$tmp/e1.csv"
 "$pat" predict -q -b 4 -m "$tmp/ft1.safetensors" -i "$tmp/xva.csv" -o "$tmp/p1.csv"
 "$pat" explain -q -b 3 -m "$tmp/ft1.safetensors" -i "$tmp/xva.csv" -o "$tmp/x1.csv"
 for np in $nps; do
-    ft "$tmp/ft$np.safetensors" "-t 1" mpi "$np" "$pat"
+    ft "$tmp/ft$np.safetensors" "-t 1 --results $tmp/ft$np.json" mpi "$np" "$pat"
     same "finetune_np${np}_identical" "$tmp/ft1.safetensors" "$tmp/ft$np.safetensors"
-    pt "$tmp/pt$np.safetensors" 3 "-t 1" mpi "$np" "$pat"
+    shared "finetune_np${np}_sharded" "$np" "$tmp/ft1.json" "$tmp/ft$np.json"
+    pt "$tmp/pt$np.safetensors" 3 "-t 1 --results $tmp/pt$np.json" mpi "$np" "$pat"
     same "pretrain_np${np}_identical" "$tmp/pt1.safetensors" "$tmp/pt$np.safetensors"
+    shared "pretrain_np${np}_sharded" "$np" "$tmp/pt1.json" "$tmp/pt$np.json"
     mpi "$np" "$pat" embed -q -b 5 -m "$tmp/pt1.safetensors" -i "$tmp/mae.csv" -o "$tmp/e$np.csv"
     same "embed_np${np}_identical" "$tmp/e1.csv" "$tmp/e$np.csv"
     mpi "$np" "$pat" predict -q -b 4 -m "$tmp/ft1.safetensors" -i "$tmp/xva.csv" -o "$tmp/p$np.csv"

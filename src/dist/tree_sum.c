@@ -125,7 +125,7 @@ static enum pat_status exchange_plan(struct exchange *x, const struct pat_tree_s
     size_t send_n, mine_lo, mine_hi;
     pat_dist_share(d, d->rank, len, 1, &mine_lo, &mine_hi);
     if (!x->starts || !x->sizes || !x->count || !x->send_bytes || !x->recv_bytes ||
-        pat_mul_size(s->n, len, &send_n))
+        !pat_mul_size(s->n, len, &send_n))
         return pat_fail(err, PAT_ERR_NOMEM, "out of memory for the gradient exchange");
     size_t recv_n = 0;
     for (size_t q = 0; q < N; q++) {

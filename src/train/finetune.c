@@ -343,6 +343,7 @@ static enum pat_status shared_gradients(struct train_run *r, size_t b0, size_t b
     struct batch_lanes lanes = {0};
     enum pat_status st = lanes_init(&lanes, r, hi - lo ? hi - lo : 1, err);
     if (st == PAT_OK) st = batch_gradients(r, &lanes, b0, b0 + lo, b0 + hi, bsz, err);
+    if (st == PAT_OK) r->res->rank_sequences += hi - lo;
     lanes_free(&lanes);
     if (st == PAT_OK) st = pat_tree_sum_combine(&r->sum, r->p->dist, bsz, r->grads, NULL, err);
     pat_tree_sum_reset(&r->sum);

@@ -126,6 +126,8 @@ struct pat_train_result {
     double pos_weight;
     double seconds;                /* whole run */
     size_t resumed_from_epoch;     /* epochs already done when resumed; 0: fresh */
+    size_t rank_sequences;         /* training sequences whose gradient this process
+                                    * computed (its share under MPI), this run */
 };
 
 void pat_train_result_free(struct pat_train_result *r);

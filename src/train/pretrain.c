@@ -228,6 +228,7 @@ static enum pat_status share_gradients(struct pretrain_run *r, size_t b0, size_t
     } else {
         pat_pool_run(hi - lo, r->num_lanes, batch_task, &j);
         st = j.status;
+        r->res->rank_sequences += hi - lo;
     }
     pat_turn_free(j.turn);
     return st;

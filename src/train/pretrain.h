@@ -99,6 +99,8 @@ struct pat_pretrain_result {
     int stopped_early;
     double seconds;            /* whole run */
     size_t resumed_from_epoch; /* epochs already done when resumed; 0: fresh */
+    size_t rank_sequences;     /* training sequences whose gradient this process computed
+                                * (its share of every batch under MPI), this run */
 };
 
 void pat_pretrain_result_free(struct pat_pretrain_result *r);
