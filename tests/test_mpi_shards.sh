@@ -59,6 +59,8 @@ score_all() {
         -o "$tmp/two$tag.csv" --json "$tmp/twoj$tag.json" >>"$tmp/log" 2>&1 &&
     "$@" score -q -m "$model" "$tmp/cohort" -o "$tmp/d$tag.csv" --windows "$tmp/dw$tag.csv" \
         --json "$tmp/dj$tag.json" >>"$tmp/log" 2>&1 &&
+    "$@" score -q -m "$model" "$tmp/cohort/condition" "$tmp/short.csv" -o "$tmp/f$tag.csv" \
+        --json "$tmp/fj$tag.json" >>"$tmp/log" 2>&1 &&
     "$@" score -q -m "$model" $long "$tmp/long.csv" \
         -o - --json "$tmp/lj$tag.json" >"$tmp/l$tag.csv" 2>>"$tmp/log" ||
         { fail "score_$tag" "$(tail -3 "$tmp/log")"; return 1; }
@@ -80,6 +82,8 @@ for np in $nps; do
     same "score_depresjon_folder_np${np}_identical" "$tmp/d1.csv" "$tmp/d$np.csv"
     same "score_depresjon_folder_np${np}_windows_identical" "$tmp/dw1.csv" "$tmp/dw$np.csv"
     same "score_depresjon_folder_np${np}_json_identical" "$tmp/dj1.json" "$tmp/dj$np.json"
+    same "score_csv_folder_np${np}_identical" "$tmp/f1.csv" "$tmp/f$np.csv"
+    same "score_csv_folder_np${np}_json_identical" "$tmp/fj1.json" "$tmp/fj$np.json"
     same "score_long_csv_stdout_np${np}_identical" "$tmp/l1.csv" "$tmp/l$np.csv"
     same "score_long_csv_np${np}_json_identical" "$tmp/lj1.json" "$tmp/lj$np.json"
 done
@@ -97,6 +101,17 @@ for np in $nps; do
         [ ! -e "$tmp/bad_out.csv" ] && [ ! -e "$tmp/bad_out.json" ]
     then pass "score_bad_file_on_rank1_np${np}_fails_fast (exit $rc after ${dt}s)"
     else fail "score_bad_file_on_rank1_np${np}_fails_fast" "exit $rc after ${dt}s: $(head -3 "$tmp/err.log")"; fi
+done
+# a bad file in a Depresjon folder: participant k of the folder is read by
+# rank k mod N alone (the second file: rank 1)
+cp -r "$tmp/cohort" "$tmp/badcohort"
+cp "$tmp/bad.csv" "$tmp/badcohort/condition/condition_2.csv"
+for np in $nps; do
+    mpi "$np" "$pat" score -q -m "$model" "$tmp/badcohort" -o "$tmp/bad_out.csv" >"$tmp/err.log" 2>&1; rc=$?
+    if [ "$rc" -ne 0 ] && grep -q "^pat score (rank 1 of $np): $tmp/badcohort/condition/condition_2.csv" "$tmp/err.log" &&
+        [ "$(grep -c '^pat score' "$tmp/err.log")" -eq 1 ] && [ ! -e "$tmp/bad_out.csv" ]
+    then pass "score_bad_folder_file_read_by_rank1_only_np${np}"
+    else fail "score_bad_folder_file_read_by_rank1_only_np${np}" "exit $rc: $(head -3 "$tmp/err.log")"; fi
 done
 # an error every rank meets: one message, from rank 0
 first=$(echo "$nps" | awk '{ print $1 }')

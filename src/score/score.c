@@ -205,6 +205,14 @@ static enum pat_status on_series(void *ctx, struct pat_series *s, struct pat_err
     return st;
 }
 
+/* Folder reading: participant k of the current path is read only when
+ * picked (on_series then asks again, with the same answer). */
+static int want_file(void *user, size_t k) {
+    struct scorer *sc = user;
+    sc->ordinal = k;
+    return sc->p->pick(sc->p->pick_user, sc->path, k);
+}
+
 /* Checks of model against recipe, and the pipeline's parameters. */
 static enum pat_status setup(struct scorer *sc, struct pat_build_params *bp,
                              struct pat_err *err) {
@@ -255,7 +263,8 @@ enum pat_status pat_score_files(const struct pat_model *m, const struct pat_scor
         if (p->pick && !p->pick(p->pick_user, i, PAT_SCORE_ANY)) continue;
         sc.source = paths[i];
         sc.path = i, sc.ordinal = 0;
-        st = pat_input_read(paths[i], &p->input, &bp.rules, on_series, &sc, &count, err);
+        st = pat_input_read_some(paths[i], &p->input, &bp.rules, on_series, &sc,
+                                 p->pick ? want_file : NULL, &sc, &count, err);
         if (st == PAT_OK && count == 0)
             st = pat_fail(err, PAT_ERR_FORMAT, "%s: no participant found", paths[i]);
     }
