@@ -84,10 +84,10 @@ static void print_score_help(void) {
           "Other:\n"
           "  -b, --batch N          windows per inference call (default 64)\n"
           "  -t, --threads N        threads (results do not depend on it)\n"
-          "Under mpirun -np N (a make MPI=1 build) the ranks share the participants and\n"
-          "rank 0 writes every output, the bytes of one process (docs/scaling.md).\n"
           "  -q, --quiet            no progress on standard error\n"
-          "  -h, --help             this help\n",
+          "  -h, --help             this help\n"
+          "Under mpirun -np N (a make MPI=1 build) the ranks share the participants and\n"
+          "rank 0 writes every output, the bytes of one process (docs/scaling.md).\n",
           stdout);
 }
 
