@@ -46,6 +46,16 @@ static unsigned char *put_string(unsigned char *o, const char *s) {
     return put(o, s, (size_t)len);
 }
 
+/* A window field by field: its padding bytes are zeros, not whatever the
+ * memory held, so equal results pack to equal bytes. */
+static unsigned char *put_window(unsigned char *o, const struct pat_score_window *w) {
+    struct pat_score_window z;
+    memset(&z, 0, sizeof z);
+    z.participant = w->participant, z.start = w->start, z.valid = w->valid;
+    z.valid_days = w->valid_days, z.probability = w->probability;
+    return put(o, &z, sizeof z);
+}
+
 enum pat_status pat_score_result_pack(const struct pat_score_result *r, unsigned char **buf,
                                       size_t *bytes, struct pat_err *err) {
     *buf = NULL, *bytes = 0;
@@ -57,13 +67,14 @@ enum pat_status pat_score_result_pack(const struct pat_score_result *r, unsigned
                        r->values != NULL};
     unsigned char *at = put(o, &h, sizeof h);
     for (size_t i = 0; i < r->np; i++) {
-        struct pat_score_participant p = r->p[i];
+        struct pat_score_participant p;
+        memcpy(&p, &r->p[i], sizeof p);
         p.id = p.source = NULL;
         at = put(at, &p, sizeof p);
         at = put_string(at, r->p[i].id);
         at = put_string(at, r->p[i].source);
     }
-    at = put(at, r->w, r->nw * sizeof *r->w);
+    for (size_t k = 0; k < r->nw; k++) at = put_window(at, &r->w[k]);
     if (r->attention) at = put(at, r->attention, r->nw * r->N * sizeof(float));
     if (r->values) put(at, r->values, r->nw * r->T * sizeof(float));
     *buf = o, *bytes = total;
