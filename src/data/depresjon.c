@@ -22,9 +22,11 @@ static enum pat_status list_group(const char *dir, const char *group, float labe
     enum pat_status st = pat_list_files(sub, prefix, ".csv", &names, &k, err);
     if (st == PAT_OK && k == 0)
         st = pat_fail(err, PAT_ERR_FORMAT, "%s: no %s_N.csv files", sub, group);
-    char **p = st == PAT_OK ? realloc(*paths, (*n + k) * sizeof *p) : NULL;
+    size_t total, bytes;
+    int fits = pat_add_size(*n, k, &total) && pat_mul_size(total, sizeof(char *), &bytes);
+    char **p = st == PAT_OK && fits ? realloc(*paths, bytes) : NULL;
     if (p) *paths = p;
-    float *l = p ? realloc(*labels, (*n + k) * sizeof *l) : NULL;
+    float *l = p ? realloc(*labels, total * sizeof *l) : NULL;
     if (l) *labels = l;
     if (st == PAT_OK && (!p || !l)) st = pat_fail(err, PAT_ERR_NOMEM, "out of memory");
     for (size_t i = 0; st == PAT_OK && i < k; i++) {
