@@ -9,7 +9,9 @@
 # median seq/s of each setup relative to 1 x 1. Every run's model is
 # compared with the 1 x 1 one: they must be byte-identical.
 # PT_SETUPS / FT_SETUPS set them per kind. Pretraining: 63 training and 9
-# validation weeks, batch 32; fine-tuning: 32 and 8, batch 16.
+# validation weeks, batch 32; fine-tuning: 32 and 8, batch 16. Then sharded
+# pat score (SCORE_SETUPS; participants/s). TRAIN_KINDS="" skips training,
+# SCORE=0 scoring.
 # Needs an MPI build (make MPI=1 BUILD=build-mpi) and mpirun.
 set -u
 build=${1:-build-mpi}
@@ -51,7 +53,7 @@ job() { # job KIND RANKS THREADS OUT
 
 lscpu | grep 'Model name'
 echo "kind      ranks x threads  seq/s   wall s   cpu s (all ranks)  identical"
-for kind in pretrain finetune; do
+for kind in ${TRAIN_KINDS-pretrain finetune}; do
     if [ "$kind" = pretrain ]; then setups=${PT_SETUPS:-${SETUPS:-1x1 1x2 2x1}}
     else setups=${FT_SETUPS:-${SETUPS:-1x1 1x2 2x1}}; fi
     for setup in $setups; do
@@ -70,6 +72,39 @@ for kind in pretrain finetune; do
         echo "$kind $np $th $med" >>"$tmp/medians"
     done
 done
-echo "medians (seq/s) and ratio to 1 rank x 1 thread:"
+[ -s "$tmp/medians" ] && echo "medians (seq/s) and ratio to 1 rank x 1 thread:" &&
 awk '{ if ($2 == 1 && $3 == 1) base[$1] = $4
        printf "  %-9s %2s ranks x %-2s threads  %6.2f  x%.2f\n", $1, $2, $3, $4, base[$1] ? $4 / base[$1] : 0 }' "$tmp/medians"
+
+# Sharded pat score (docs/scaling.md "Sharded scoring"): the demo model over
+# a generated cohort of 60 participants x 28 days (one file each), --json
+# (attention too), as SCORE_SETUPS (default "1x1 1x2 2x1"); every output
+# compared with the 1 x 1 one.
+[ "${SCORE:-1}" = 1 ] || exit 0
+"$pat" data synth --kind depresjon -o "$tmp/cohort" --n 60 --days 28 --seed 9 >/dev/null 2>&1
+echo "score     ranks x threads  part/s  wall s   identical"
+: >"$tmp/score_medians"
+for setup in ${SCORE_SETUPS:-1x1 1x2 2x1}; do
+    np=${setup%x*} th=${setup#*x}
+    if [ "$np" -eq 1 ]; then launch="$pat"; else launch="$mpirun_cmd -np $np $pat"; fi
+    : >"$tmp/sps"
+    for r in $(seq "$reps"); do
+        t0=$(date +%s.%N)
+        # shellcheck disable=SC2086
+        $launch score -q -t "$th" -m models/pat-s-depresjon.safetensors "$tmp"/cohort/*/*_*.csv \
+            -o "$tmp/score-$np-$th.csv" --json "$tmp/score-$np-$th.json" 2>"$tmp/log" ||
+            { cat "$tmp/log" >&2; continue; }
+        wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+        same=$(cmp -s "$tmp/score-1-1.json" "$tmp/score-$np-$th.json" &&
+               cmp -s "$tmp/score-1-1.csv" "$tmp/score-$np-$th.csv" && echo yes || echo NO)
+        awk -v np="$np" -v th="$th" -v w="$wall" -v s="$same" \
+            'BEGIN { printf "score     %2s x %-2s          %6.1f  %7.2f   %s\n", np, th, 60 / w, w, s }'
+        awk -v w="$wall" 'BEGIN { print 60 / w }' >>"$tmp/sps"
+    done
+    med=$(sort -n "$tmp/sps" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    echo "score $np $th $med" >>"$tmp/score_medians"
+done
+echo "medians (participants/s) and ratio to 1 rank x 1 thread:"
+awk '{ if ($2 == 1 && $3 == 1) base = $4
+       printf "  %-9s %2s ranks x %-2s threads  %6.1f  x%.2f\n", $1, $2, $3, $4, base ? $4 / base : 0 }' \
+    "$tmp/score_medians"

@@ -1,6 +1,7 @@
 /* cmd_score.c - pat score: raw recordings -> one row per participant with
  * the model's input recipe (src/score/). This file parses options, settles
- * the recipe and writes the outputs. */
+ * the recipe and writes the outputs; under mpirun the ranks share the
+ * participants (score_dist.h) and rank 0 writes everything. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -12,8 +13,10 @@
 
 #include "cli.h"
 #include "data/clock.h"
+#include "dist/dist.h"
 #include "report/svg.h"
 #include "score/score.h"
+#include "score_dist.h"
 #include "util.h"
 
 #define MAX_OVERRIDES 32
@@ -25,6 +28,7 @@ struct score_opts {
     const char *over[MAX_OVERRIDES][2]; /* recipe key, value from the command line */
     size_t nover;
     int allow_change, threads, quiet;
+    const struct pat_dist *dist; /* the job under mpirun (else one process) */
     struct pat_score_params sp;
 };
 
@@ -81,7 +85,9 @@ static void print_score_help(void) {
           "  -b, --batch N          windows per inference call (default 64)\n"
           "  -t, --threads N        threads (results do not depend on it)\n"
           "  -q, --quiet            no progress on standard error\n"
-          "  -h, --help             this help\n",
+          "  -h, --help             this help\n"
+          "Under mpirun -np N (a make MPI=1 build) the ranks share the participants and\n"
+          "rank 0 writes every output, the bytes of one process (docs/scaling.md).\n",
           stdout);
 }
 
@@ -273,17 +279,19 @@ static enum pat_status settle_recipe(struct score_opts *o, const struct pat_mode
             return pat_fail(err, PAT_ERR_USAGE, "these options differ from %s's input recipe: "
                             "%s. Its windows would not be those it was trained on; drop them, "
                             "or add --allow-recipe-change to score anyway", o->model, diff);
-        fprintf(stderr, "pat score: warning: scoring with a recipe changed from the model's: "
-                "%s\n", diff);
+        if (pat_dist_is_root(o->dist))
+            fprintf(stderr, "pat score: warning: scoring with a recipe changed from the "
+                    "model's: %s\n", diff);
         snprintf(r->source, sizeof r->source, "%s's recipe changed on the command line: %.150s",
                  o->model, diff);
     }
-    if (model.aggregate != r->aggregate)
+    if (model.aggregate != r->aggregate && pat_dist_is_root(o->dist))
         fprintf(stderr, "pat score: note: aggregate %s instead of the model's %s\n",
                 pat_aggregate_name(r->aggregate), pat_aggregate_name(model.aggregate));
     if (!(model.threshold == r->threshold || (isnan(model.threshold) && isnan(r->threshold)))) {
-        fprintf(stderr, "pat score: note: threshold %g instead of the model's %g\n",
-                r->threshold, model.threshold);
+        if (pat_dist_is_root(o->dist))
+            fprintf(stderr, "pat score: note: threshold %g instead of the model's %g\n",
+                    r->threshold, model.threshold);
         snprintf(r->threshold_rule, sizeof r->threshold_rule, "given on the command line");
     }
     return PAT_OK;
@@ -468,10 +476,32 @@ static enum pat_status score_charts(const char *dir, const struct score_opts *o,
     return st;
 }
 
+/* Progress on a terminal, from rank 0 (its own participants under mpirun). */
+static int shows_progress(const struct score_opts *o) {
+    return !o->quiet && pat_dist_is_root(o->dist) && isatty(STDERR_FILENO);
+}
+
 static void progress(void *user, const char *stage, size_t done, size_t total) {
     const struct score_opts *o = user;
     (void)total;
-    if (!o->quiet && isatty(STDERR_FILENO)) fprintf(stderr, "\rpat score: %zu %s", done, stage);
+    if (shows_progress(o)) fprintf(stderr, "\rpat score: %zu %s", done, stage);
+}
+
+/* Score this process's participants: all of them, or under mpirun this
+ * rank's share, every row ending up in rank 0's *res. */
+static enum pat_status score_inputs(struct score_opts *o, const struct pat_model *m,
+                                    struct pat_score_result *res, struct pat_err *err) {
+    if (pat_dist_ranks(o->dist) == 1)
+        return pat_score_files(m, &o->sp, o->inputs, o->ninputs, res, err);
+    struct score_plan plan;
+    enum pat_status st = score_plan_make(&plan, o->dist, o->inputs, o->ninputs, &o->sp.input,
+                                         err);
+    o->sp.pick = score_plan_pick, o->sp.pick_user = &plan;
+    if (st == PAT_OK) st = pat_score_files(m, &o->sp, o->inputs, o->ninputs, res, err);
+    if (st == PAT_OK) st = score_gather(o->dist, res, err);
+    score_plan_free(&plan);
+    o->sp.pick = NULL, o->sp.pick_user = NULL;
+    return st;
 }
 
 static enum pat_status run_score(struct score_opts *o, struct pat_err *err) {
@@ -482,9 +512,13 @@ static enum pat_status run_score(struct score_opts *o, struct pat_err *err) {
     o->sp.explain = o->json || o->chart;
     o->sp.keep_values = o->chart != NULL;
     o->sp.progress = progress, o->sp.progress_user = o;
-    if (st == PAT_OK)
-        st = pat_score_files(m, &o->sp, o->inputs, o->ninputs, &res, err);
-    if (!o->quiet && isatty(STDERR_FILENO)) fputc('\n', stderr);
+    if (st == PAT_OK) st = score_inputs(o, m, &res, err);
+    if (shows_progress(o)) fputc('\n', stderr);
+    if (st == PAT_OK && !pat_dist_is_root(o->dist)) {
+        pat_score_result_free(&res);
+        pat_model_free(m);
+        return PAT_OK; /* rank 0 writes every output */
+    }
     if (st == PAT_OK && o->windows) st = write_file(o->windows, o, &res, 1, err);
     if (st == PAT_OK && o->json) st = write_file(o->json, o, &res, 2, err);
     if (st == PAT_OK && o->chart) st = score_charts(o->chart, o, &res, err);
@@ -497,6 +531,9 @@ static enum pat_status run_score(struct score_opts *o, struct pat_err *err) {
 int cmd_score(int argc, char **argv) {
     struct score_opts *o = calloc(1, sizeof *o);
     if (!o) return EXIT_FAILURE_OTHER;
+    struct pat_dist dist;
+    pat_dist_world(&dist);
+    o->dist = &dist;
     o->sp = pat_score_default_params();
     int rc = parse_score_opts(argc, argv, o);
     if (rc < 0) {

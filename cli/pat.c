@@ -22,7 +22,7 @@ static const struct {
     {"pretrain", cmd_pretrain, "pretrain an encoder as a masked autoencoder (pat-spec §3)", 1},
     {"finetune", cmd_finetune, "fine-tune on labelled sequences (full, probe, two-stage)", 1},
     {"eval", cmd_eval, "report ROC-AUC (with CI), PR-AUC, F1, MCC on labelled sequences", 0},
-    {"score", cmd_score, "score people from raw recordings with a model's input recipe", 0},
+    {"score", cmd_score, "score people from raw recordings with a model's input recipe", 1},
     {"cv", cmd_cv, "participant-level cross-validation: features vs PAT, paired tests", 0},
     {"data", cmd_data, "build, inspect and export datasets (Depresjon, CSV, NHANES)", 0},
     {"serve", cmd_serve, "serve models over HTTP on this machine, with a browser page", 0},
@@ -52,7 +52,7 @@ static int run_command(size_t i, int argc, char **argv) {
     int rc;
     if (d.size > 1 && !commands[i].parallel) {
         rc = cli_usage_error(commands[i].name, "runs as one process: start it without mpirun "
-                             "(under mpirun: embed, predict, explain, pretrain, finetune)");
+                             "(under mpirun: embed, predict, explain, score, pretrain, finetune)");
     } else {
         if (d.rank > 0 && !freopen("/dev/null", "w", stdout)) {
             fprintf(stderr, "pat: rank %d cannot silence its standard output\n", d.rank);

@@ -141,3 +141,6 @@ else fail error_one_voice "exit $rc, $n messages: $(head -3 "$tmp/err.log")"; fi
 mpi "$first" "$pat" info "$tmp/init.safetensors" >"$tmp/err.log" 2>&1; rc=$?
 if [ "$rc" -eq 2 ] && grep -q "runs as one process" "$tmp/err.log"; then pass info_refused_under_mpirun
 else fail info_refused_under_mpirun "exit $rc: $(head -2 "$tmp/err.log")"; fi
+
+# ---- sharded pat score (and more embed/predict/explain cases): its own file
+sh "$(dirname "$0")/test_mpi_shards.sh" "$build"

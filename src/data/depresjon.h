@@ -13,4 +13,15 @@ enum pat_status pat_depresjon_read(const char *dir, const struct pat_series_rule
                                    pat_series_fn fn, void *ctx, size_t *count,
                                    struct pat_err *err);
 
+/* The participant files of dir in the order pat_depresjon_read reads
+ * them: *paths (free with pat_names_free) and *labels (free) of *n files. */
+enum pat_status pat_depresjon_list(const char *dir, char ***paths, float **labels, size_t *n,
+                                   struct pat_err *err);
+
+/* One participant file of the folder (id = file stem, label given): fn
+ * called once. */
+enum pat_status pat_depresjon_read_file(const char *path, float label,
+                                        const struct pat_series_rules *rules, pat_series_fn fn,
+                                        void *ctx, struct pat_err *err);
+
 #endif /* PAT_DATA_DEPRESJON_H */

@@ -196,20 +196,29 @@ static enum pat_status read_one(const char *path, const struct pat_csv_series_pa
     return st;
 }
 
+enum pat_status pat_csv_dir_list(const char *dir, char ***paths, size_t *n, struct pat_err *err) {
+    enum pat_status st = pat_list_files(dir, "", ".csv", paths, n, err);
+    if (st == PAT_OK && *n == 0) st = pat_fail(err, PAT_ERR_FORMAT, "%s: no .csv files", dir);
+    for (size_t i = 0; st == PAT_OK && i < *n; i++) {
+        char *path = pat_path_join(dir, (*paths)[i]);
+        if (!path) st = pat_fail(err, PAT_ERR_NOMEM, "out of memory");
+        else free((*paths)[i]), (*paths)[i] = path;
+    }
+    if (st != PAT_OK) {
+        pat_names_free(*paths, *n);
+        *paths = NULL, *n = 0;
+    }
+    return st;
+}
+
 static enum pat_status read_dir(const char *dir, const struct pat_csv_series_params *p,
                                 pat_series_fn fn, void *ctx, size_t *count,
                                 struct pat_err *err) {
-    char **names;
+    char **paths;
     size_t n;
-    enum pat_status st = pat_list_files(dir, "", ".csv", &names, &n, err);
-    if (st == PAT_OK && n == 0) st = pat_fail(err, PAT_ERR_FORMAT, "%s: no .csv files", dir);
-    for (size_t i = 0; st == PAT_OK && i < n; i++) {
-        char *path = pat_path_join(dir, names[i]);
-        st = path ? read_one(path, p, fn, ctx, count, err)
-                  : pat_fail(err, PAT_ERR_NOMEM, "out of memory");
-        free(path);
-    }
-    pat_names_free(names, n);
+    enum pat_status st = pat_csv_dir_list(dir, &paths, &n, err);
+    for (size_t i = 0; st == PAT_OK && i < n; i++) st = read_one(paths[i], p, fn, ctx, count, err);
+    pat_names_free(paths, n);
     return st;
 }
 

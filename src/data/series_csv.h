@@ -40,6 +40,10 @@ int pat_layout_parse(const char *name);
 
 
 
+/* The *.csv files of folder dir in natural order, as paths (free with
+ * pat_names_free): those pat_csv_files_read reads for it. */
+enum pat_status pat_csv_dir_list(const char *dir, char ***paths, size_t *n, struct pat_err *err);
+
 /* Read CSV files as one participant each (id = file stem), calling fn per
  * file. A path that is a folder stands for its *.csv files in natural order.
  * *count receives the number of participants read. */

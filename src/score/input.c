@@ -93,3 +93,38 @@ enum pat_status pat_input_read(const char *path, const struct pat_input_params *
     }
     }
 }
+
+/* A folder's participant files one by one, those want refuses unread. */
+static enum pat_status read_folder_some(const char *path, enum pat_input_format f,
+                                        const struct pat_input_params *p,
+                                        const struct pat_series_rules *rules, pat_series_fn fn,
+                                        void *ctx, pat_input_want_fn want, void *want_user,
+                                        size_t *count, struct pat_err *err) {
+    char **files;
+    float *labels = NULL;
+    size_t n;
+    enum pat_status st = f == PAT_INPUT_DEPRESJON ? pat_depresjon_list(path, &files, &labels, &n, err)
+                                                  : pat_csv_dir_list(path, &files, &n, err);
+    struct pat_csv_series_params q = p->csv;
+    q.rules = *rules;
+    for (size_t k = 0; st == PAT_OK && k < n; k++, (*count)++) {
+        size_t one;
+        if (!want(want_user, k)) continue;
+        st = labels ? pat_depresjon_read_file(files[k], labels[k], rules, fn, ctx, err)
+                    : pat_csv_files_read((const char *const *)&files[k], 1, &q, fn, ctx, &one, err);
+    }
+    pat_names_free(files, n);
+    free(labels);
+    return st;
+}
+
+enum pat_status pat_input_read_some(const char *path, const struct pat_input_params *p,
+                                    const struct pat_series_rules *rules, pat_series_fn fn,
+                                    void *ctx, pat_input_want_fn want, void *want_user,
+                                    size_t *count, struct pat_err *err) {
+    enum pat_input_format f = pat_input_detect(path, p);
+    *count = 0;
+    if (want && (f == PAT_INPUT_DEPRESJON || f == PAT_INPUT_CSV) && pat_is_dir(path))
+        return read_folder_some(path, f, p, rules, fn, ctx, want, want_user, count, err);
+    return pat_input_read(path, p, rules, fn, ctx, count, err);
+}

@@ -62,4 +62,16 @@ enum pat_status pat_input_read(const char *path, const struct pat_input_params *
                                const struct pat_series_rules *rules, pat_series_fn fn,
                                void *ctx, size_t *count, struct pat_err *err);
 
+/* Whether to read participant k (0-based, in reading order) of a folder. */
+typedef int (*pat_input_want_fn)(void *user, size_t k);
+
+/* pat_input_read, except that in a folder (depresjon, csv) the participant
+ * files for which want(want_user, k) is 0 are skipped unread (and still
+ * counted in *count): a rank of a job reads only its own (score.h's pick).
+ * want NULL: pat_input_read. */
+enum pat_status pat_input_read_some(const char *path, const struct pat_input_params *p,
+                                    const struct pat_series_rules *rules, pat_series_fn fn,
+                                    void *ctx, pat_input_want_fn want, void *want_user,
+                                    size_t *count, struct pat_err *err);
+
 #endif /* PAT_SCORE_INPUT_H */

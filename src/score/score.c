@@ -30,6 +30,7 @@ struct scorer {
     struct pat_score_result *res;
     struct pat_build *b;
     const char *source;   /* path being read */
+    size_t path, ordinal; /* its index, and the next participant's number in it */
     int log1p_here;       /* apply log1p before the model (it has no transform) */
     float *x;             /* the current participant's windows, T each */
     size_t nx, xcap;
@@ -156,6 +157,7 @@ static enum pat_status finish_participant(struct scorer *sc, const struct pat_se
         return pat_fail(err, PAT_ERR_NOMEM, "out of memory");
     }
     r->np++;
+    o->path = sc->path, o->ordinal = sc->ordinal - 1;
     o->label = e->label;
     o->windows = sc->nx;
     o->first_window = r->nw - sc->nx;
@@ -185,6 +187,8 @@ static enum pat_status finish_participant(struct scorer *sc, const struct pat_se
 static enum pat_status on_series(void *ctx, struct pat_series *s, struct pat_err *err) {
     struct scorer *sc = ctx;
     struct pat_score_result *r = sc->res;
+    size_t k = sc->ordinal++;
+    if (sc->p->pick && !sc->p->pick(sc->p->pick_user, sc->path, k)) return PAT_OK;
     if (!grow((void **)&r->p, &r->pcap, r->np, sizeof *r->p))
         return pat_fail(err, PAT_ERR_NOMEM, "out of memory");
     sc->nx = 0;
@@ -199,6 +203,14 @@ static enum pat_status on_series(void *ctx, struct pat_series *s, struct pat_err
     if (st == PAT_OK && sc->p->progress)
         sc->p->progress(sc->p->progress_user, "participants", r->np, 0);
     return st;
+}
+
+/* Folder reading: participant k of the current path is read only when
+ * picked (on_series then asks again, with the same answer). */
+static int want_file(void *user, size_t k) {
+    struct scorer *sc = user;
+    sc->ordinal = k;
+    return sc->p->pick(sc->p->pick_user, sc->path, k);
 }
 
 /* Checks of model against recipe, and the pipeline's parameters. */
@@ -248,8 +260,11 @@ enum pat_status pat_score_files(const struct pat_model *m, const struct pat_scor
     if (st == PAT_OK) st = pat_build_begin(NULL, &bp, NULL, &sc.b, err);
     for (size_t i = 0; st == PAT_OK && i < n; i++) {
         size_t count;
+        if (p->pick && !p->pick(p->pick_user, i, PAT_SCORE_ANY)) continue;
         sc.source = paths[i];
-        st = pat_input_read(paths[i], &p->input, &bp.rules, on_series, &sc, &count, err);
+        sc.path = i, sc.ordinal = 0;
+        st = pat_input_read_some(paths[i], &p->input, &bp.rules, on_series, &sc,
+                                 p->pick ? want_file : NULL, &sc, &count, err);
         if (st == PAT_OK && count == 0)
             st = pat_fail(err, PAT_ERR_FORMAT, "%s: no participant found", paths[i]);
     }

@@ -29,6 +29,13 @@
 #include "score/input.h"
 #include "score/recipe.h"
 
+/* Which participants a call scores (a shard of a job under mpirun,
+ * cli/score_dist.c). Path i is read only when pick(user, i, PAT_SCORE_ANY)
+ * is nonzero; its participant k (0-based, in reading order) is scored only
+ * when pick(user, i, k) is nonzero, the others are read and skipped. */
+#define PAT_SCORE_ANY SIZE_MAX
+typedef int (*pat_score_pick_fn)(void *user, size_t path, size_t k);
+
 struct pat_score_params {
     struct pat_recipe recipe;      /* windows, aggregation, threshold */
     struct pat_input_params input; /* how paths are read (score/input.h) */
@@ -37,6 +44,8 @@ struct pat_score_params {
     int keep_values;               /* keep each window's model input (charts) */
     pat_progress_fn progress;      /* "participants" done; may be NULL */
     void *progress_user;
+    pat_score_pick_fn pick;        /* NULL: every participant of every path */
+    void *pick_user;
 };
 
 struct pat_score_params pat_score_default_params(void);
@@ -61,6 +70,8 @@ struct pat_score_participant {
     size_t minutes_observed;   /* valid (worn, observed) minutes */
     int64_t first;             /* wall-clock minute of the first row */
     size_t first_window;       /* index of its first window in the result */
+    size_t path, ordinal;      /* participant number `ordinal` (0-based) of paths[path]:
+                                  the order of the rows (score/shard.h merges by it) */
     enum pat_sufficiency sufficiency;
     char reason[200];          /* why there is no score, or a caution; "" if none */
 };
