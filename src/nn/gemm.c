@@ -17,6 +17,7 @@
  */
 #include "nn/gemm.h"
 #include "nn/pool.h"
+#include "nn/tile_choice.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -111,18 +112,35 @@ PAT_INLINE size_t strips(float *c, size_t ldc, const float *a, size_t ars, size_
     return j;
 }
 
+/* Strips of nr columns as strips(), each first copied into packed (kc, nr):
+ * contiguous rows of b for the tiles, whatever ldb is. */
+PAT_INLINE size_t packed_strips(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
+                                const float *b, size_t ldb, size_t m, size_t n, size_t k,
+                                int accumulate, size_t j, const int mr, const int nr,
+                                const int fused) {
+    float packed[KC * NR_MAX];
+    for (; j + (size_t)nr <= n; j += (size_t)nr) {
+        for (size_t i = 0; i < k; i++)
+            memcpy(packed + i * (size_t)nr, b + i * ldb + j, (size_t)nr * sizeof *packed);
+        strip(c + j, ldc, a, ars, aks, packed, (size_t)nr, m, k, accumulate, mr, nr, fused);
+    }
+    return j;
+}
+
 /* pat_matmul with one register tile (mr x nr): strips of nr columns, then
  * of 32, 16 and 8 where narrower than nr, then single columns. Every tile
  * sums each element over i in order with the same operations (fused or
  * not), so all mr x nr choices of one fused-ness give the same bits. */
 PAT_INLINE void matmul_body(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
                             const float *b, size_t ldb, size_t m, size_t n, size_t k,
-                            int accumulate, const int mr, const int nr, const int fused) {
+                            int accumulate, const int mr, const int nr, const int fused,
+                            const int pack) {
     for (size_t i0 = 0; i0 < k; i0 += KC) {
         const size_t kc = k - i0 < KC ? k - i0 : KC;
         const float *ai = a + i0 * aks, *bi = b + i0 * ldb;
         const int acc = accumulate || i0 > 0;
-        size_t j = strips(c, ldc, ai, ars, aks, bi, ldb, m, n, kc, acc, 0, mr, nr, fused);
+        size_t j = pack ? packed_strips(c, ldc, ai, ars, aks, bi, ldb, m, n, kc, acc, 0, mr, nr, fused)
+                        : strips(c, ldc, ai, ars, aks, bi, ldb, m, n, kc, acc, 0, mr, nr, fused);
         if (nr > 32) j = strips(c, ldc, ai, ars, aks, bi, ldb, m, n, kc, acc, j, mr, 32, fused);
         if (nr > 16) j = strips(c, ldc, ai, ars, aks, bi, ldb, m, n, kc, acc, j, mr, 16, fused);
         if (nr > 8) j = strips(c, ldc, ai, ars, aks, bi, ldb, m, n, kc, acc, j, mr, 8, fused);
@@ -136,33 +154,36 @@ PAT_INLINE void matmul_body(float *c, size_t ldc, const float *a, size_t ars, si
 #define MATMUL_PASS c, ldc, a, ars, aks, b, ldb, m, n, k, accumulate
 typedef void matmul_fn(MATMUL_ARGS);
 
-static void matmul_portable(MATMUL_ARGS) { matmul_body(MATMUL_PASS, 6, 8, 0); }
+static void matmul_portable(MATMUL_ARGS) { matmul_body(MATMUL_PASS, 6, 8, 0, 0); }
 
 #if PAT_X86_PATHS
-PAT_TARGET_AVX2 static void matmul_avx2(MATMUL_ARGS) { matmul_body(MATMUL_PASS, 6, 16, 1); }
+PAT_TARGET_AVX2 static void matmul_avx2(MATMUL_ARGS) { matmul_body(MATMUL_PASS, 6, 16, 1, 0); }
 
 /* AVX-512 has 32 registers: 6 x 32 uses 12 accumulators and loads two
  * vectors of b per six broadcasts of a; taller or wider tiles load b less
  * often per multiply-add (12 x 32: 24 accumulators, 8 x 48: 24, 14 x 32: 28). */
 PAT_TARGET_AVX512 static void matmul_avx512_6x32(MATMUL_ARGS) {
-    matmul_body(MATMUL_PASS, 6, 32, 1);
+    matmul_body(MATMUL_PASS, 6, 32, 1, 0);
 }
 PAT_TARGET_AVX512 static void matmul_avx512_12x32(MATMUL_ARGS) {
-    matmul_body(MATMUL_PASS, 12, 32, 1);
+    matmul_body(MATMUL_PASS, 12, 32, 1, 0);
 }
 PAT_TARGET_AVX512 static void matmul_avx512_8x32(MATMUL_ARGS) {
-    matmul_body(MATMUL_PASS, 8, 32, 1);
+    matmul_body(MATMUL_PASS, 8, 32, 1, 0);
 }
-PAT_TARGET_AVX512 static void matmul_avx512_10x32(MATMUL_ARGS) {
-    matmul_body(MATMUL_PASS, 10, 32, 1);
+PAT_TARGET_AVX512 static void matmul_avx512_8x32p(MATMUL_ARGS) {
+    matmul_body(MATMUL_PASS, 8, 32, 1, 1);
+}
+PAT_TARGET_AVX512 static void matmul_avx512_12x32p(MATMUL_ARGS) {
+    matmul_body(MATMUL_PASS, 12, 32, 1, 1);
 }
 PAT_TARGET_AVX512 static void matmul_avx512_14x32(MATMUL_ARGS) {
-    matmul_body(MATMUL_PASS, 14, 32, 1);
+    matmul_body(MATMUL_PASS, 14, 32, 1, 0);
 }
 #endif
 
 #if PAT_ARM64_PATHS
-static void matmul_neon(MATMUL_ARGS) { matmul_body(MATMUL_PASS, 6, 16, 1); }
+static void matmul_neon(MATMUL_ARGS) { matmul_body(MATMUL_PASS, 6, 16, 1, 0); }
 #endif
 
 /* ---- the tiles of each path -------------------------------------------------- */
@@ -178,8 +199,9 @@ static const struct tile_kernel avx2_tiles[] = {{"6x16", matmul_avx2}};
 static const struct tile_kernel avx512_tiles[] = {{"6x32", matmul_avx512_6x32},
                                                   {"12x32", matmul_avx512_12x32},
                                                   {"8x32", matmul_avx512_8x32},
-                                                  {"10x32", matmul_avx512_10x32},
-                                                  {"14x32", matmul_avx512_14x32}};
+                                                  {"14x32", matmul_avx512_14x32},
+                                                  {"8x32p", matmul_avx512_8x32p},
+                                                  {"12x32p", matmul_avx512_12x32p}};
 #endif
 #if PAT_ARM64_PATHS
 static const struct tile_kernel neon_tiles[] = {{"6x16", matmul_neon}};
@@ -220,6 +242,30 @@ void pat_matmul_tile(enum pat_isa isa, int tile, MATMUL_ARGS) {
         return;
     }
     t[tile >= 0 && tile < count ? tile : 0].fn(MATMUL_PASS);
+}
+
+/* The products that choose a tile: one 48-row block (what infer.c and
+ * attention.c hand pat_matmul) of each of PAT-M's products: q, k or v
+ * projection (1152 x 96), output projection, both feed-forward layers,
+ * attention scores and context; about 28 MFLOP. */
+#define SAMPLE_ROWS 48
+#define SAMPLE_WIDE 1152 /* heads x key dim */
+#define SAMPLE_FLOATS (2 * SAMPLE_ROWS * SAMPLE_WIDE + SAMPLE_WIDE * 96)
+
+static void sample_products(enum pat_isa isa, int tile, float *scratch) {
+    static const size_t shapes[][2] = {{SAMPLE_WIDE, 96}, {96, SAMPLE_WIDE}, {256, 96},
+                                       {96, 256},         {128, 96},         {96, 128}};
+    float *a = scratch, *b = a + SAMPLE_ROWS * SAMPLE_WIDE, *c = b + SAMPLE_WIDE * 96;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const size_t n = shapes[s][0], k = shapes[s][1];
+        pat_matmul_tile(isa, tile, c, n, a, k, 1, b, n, SAMPLE_ROWS, n, k, 0);
+    }
+}
+
+int pat_tile_active(enum pat_isa isa) {
+    const struct pat_tile_menu menu = {isa, pat_isa_name(isa), pat_tile_count(isa),
+                                       pat_tile_name, sample_products, SAMPLE_FLOATS};
+    return menu.count > 1 ? pat_tile_choose(&menu) : 0;
 }
 
 void pat_matmul(enum pat_isa isa, MATMUL_ARGS) {
@@ -360,4 +406,3 @@ void pat_gemm_backward_simple(float *dx, float *dW, float *db, const float *dy, 
         for (size_t r = 0; r < R; r++)
             for (size_t o = 0; o < O; o++) db[o] += dy[r * O + o];
 }
-int pat_tile_active(enum pat_isa isa) { (void)isa; const char *e = getenv("XTILE"); return e ? atoi(e) : 0; }
