@@ -3,17 +3,23 @@
  * tile() keeps an MR x NR block of c in registers: for each inner index i it
  * loads NR values of b's row i and adds, to each of the MR rows, those values
  * times one broadcast element of a. It is plain C with MR and NR known at
- * compile time; matmul_body() is inlined into one function per instruction
- * set (target attributes), with the NR that fills that set's registers:
+ * compile time; matmul_body() is inlined into functions per instruction set
+ * (target attributes), with tiles that fill that set's registers:
  *
  *     portable  6 x 8   12 SSE accumulators, multiply then add
  *     AVX2      6 x 16  12 YMM accumulators, fused multiply-add
- *     AVX-512   6 x 32  12 ZMM accumulators, fused multiply-add
+ *     AVX-512   6, 8, 12 or 14 x 32 (12 to 28 of its 32 ZMM registers), and
+ *               8 or 12 x 32 with b packed: fused multiply-add; which one
+ *               runs is chosen per CPU model (nn/tile_choice.h)
  *     NEON      6 x 16  24 of ARM64's 32 vector registers, fused multiply-add
  *
- * and GCC vectorizes each (objdump -d build/src/gemm.o | grep -c vfmadd).
- * The inner index is blocked by KC, which changes no sum: a block continues
- * from the value the previous one stored.
+ * and GCC vectorizes each (objdump -d build/src/nn/gemm.o | grep -c vfmadd).
+ * Taller tiles load each vector of b for more multiply-adds; packing copies
+ * a (KC, 32) panel of b into contiguous memory once per strip, so that the
+ * tiles read it without the cache-set conflicts of a long row stride (ldb
+ * of 1152 floats in the projections). The inner index is blocked by KC,
+ * which changes no sum: a block continues from the value the previous one
+ * stored. So every tile of a path gives the same bits.
  */
 #include "nn/gemm.h"
 #include "nn/pool.h"

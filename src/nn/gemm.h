@@ -4,7 +4,8 @@
  * outputs written once in plain C and compiled once per instruction set:
  * plain x86-64/any CPU (portable), AVX2+FMA and AVX-512 on x86-64, NEON
  * (Advanced SIMD with fused multiply-add) on ARM64; the best one the CPU
- * supports chosen at run time. Each output element is summed over the inner
+ * supports chosen at run time, and on AVX-512 the tile shape that runs
+ * fastest on this CPU model (nn/tile_choice.h). Each output element is summed over the inner
  * index in order (i = 0..k-1) on one thread, so results never depend on the
  * thread count; the FMA paths round once per multiply-add where the portable
  * path rounds twice, so paths differ in the last bits (tests bound this).

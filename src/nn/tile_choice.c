@@ -18,7 +18,7 @@
 #include <stdatomic.h>
 #endif
 
-#define PASSES 5        /* timed passes per tile; the best one counts */
+#define PASSES 3        /* timed passes per tile; the best one counts */
 #define KEY_MAX 512     /* cache key: CPU model, path, tile names */
 #define CACHE_MAGIC "pat tile choice 1"
 
