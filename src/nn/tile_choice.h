@@ -52,7 +52,7 @@ void pat_tile_decide(const struct pat_tile_menu *menu, const char *force, const 
  * once per process and path; thread-safe. */
 int pat_tile_choose(const struct pat_tile_menu *menu);
 
-/* How pat_tile_choose chose for isa; "" before it did. */
+/* How pat_tile_choose chose for isa; "" before it did, and for a path of one tile. */
 const char *pat_tile_how(enum pat_isa isa);
 
 #endif /* PAT_TILE_CHOICE_H */
