@@ -30,7 +30,7 @@
 #include <string.h>
 
 #define MR_MAX 16      /* tallest register tile */
-#define NR_MAX 48      /* widest register tile */
+#define NR_MAX 32      /* widest register tile */
 #define KC 256         /* inner-index block: b (KC, NR) stays in L1/L2 */
 #define ROW_BLOCK 48   /* rows per parallel job in pat_gemm_bias / backward */
 #define COL_BLOCK 256  /* dW columns per parallel job */
@@ -134,7 +134,8 @@ PAT_INLINE size_t packed_strips(float *c, size_t ldc, const float *a, size_t ars
 }
 
 /* pat_matmul with one register tile (mr x nr): strips of nr columns, then
- * of 32, 16 and 8 where narrower than nr, then single columns. Every tile
+ * of 16 and 8 where narrower than nr, then single columns (b packed, when
+ * pack, in the strips of nr). Every tile
  * sums each element over i in order with the same operations (fused or
  * not), so all mr x nr choices of one fused-ness give the same bits. */
 PAT_INLINE void matmul_body(float *c, size_t ldc, const float *a, size_t ars, size_t aks,
@@ -147,7 +148,6 @@ PAT_INLINE void matmul_body(float *c, size_t ldc, const float *a, size_t ars, si
         const int acc = accumulate || i0 > 0;
         size_t j = pack ? packed_strips(c, ldc, ai, ars, aks, bi, ldb, m, n, kc, acc, 0, mr, nr, fused)
                         : strips(c, ldc, ai, ars, aks, bi, ldb, m, n, kc, acc, 0, mr, nr, fused);
-        if (nr > 32) j = strips(c, ldc, ai, ars, aks, bi, ldb, m, n, kc, acc, j, mr, 32, fused);
         if (nr > 16) j = strips(c, ldc, ai, ars, aks, bi, ldb, m, n, kc, acc, j, mr, 16, fused);
         if (nr > 8) j = strips(c, ldc, ai, ars, aks, bi, ldb, m, n, kc, acc, j, mr, 8, fused);
         strips(c, ldc, ai, ars, aks, bi, ldb, m, n, kc, acc, j, mr, 1, fused);
@@ -166,8 +166,8 @@ static void matmul_portable(MATMUL_ARGS) { matmul_body(MATMUL_PASS, 6, 8, 0, 0);
 PAT_TARGET_AVX2 static void matmul_avx2(MATMUL_ARGS) { matmul_body(MATMUL_PASS, 6, 16, 1, 0); }
 
 /* AVX-512 has 32 registers: 6 x 32 uses 12 accumulators and loads two
- * vectors of b per six broadcasts of a; taller or wider tiles load b less
- * often per multiply-add (12 x 32: 24 accumulators, 8 x 48: 24, 14 x 32: 28). */
+ * vectors of b per twelve multiply-adds; taller tiles load b less often
+ * (8 x 32: 16 accumulators, 12 x 32: 24, 14 x 32: 28); "p" packs b. */
 PAT_TARGET_AVX512 static void matmul_avx512_6x32(MATMUL_ARGS) {
     matmul_body(MATMUL_PASS, 6, 32, 1, 0);
 }
