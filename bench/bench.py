@@ -261,10 +261,20 @@ class Bench:
         res = subprocess.run([self.job, "shapes", "3", "1"], capture_output=True, text=True,
                              env=dict(self.env, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))
         self.extra["shapes"] = [dict(kv.split("=", 1) for kv in ln.split())
-                                for ln in res.stdout.splitlines() if ln.startswith("job=")]
+                                for ln in res.stdout.splitlines() if ln.startswith("job=shape")]
+
+    def run_tile(self):
+        """The register tile pat_matmul uses here (PAT_TILE, the per-CPU cache, or measured)."""
+        res = subprocess.run([self.job, "tile"], capture_output=True, text=True, env=self.env)
+        line = next((ln for ln in res.stdout.splitlines() if ln.startswith("job=tile")), "")
+        self.extra["tile"] = dict(kv.split("=", 1) for kv in line.split())
+        t = self.extra["tile"]
+        self.log(f"  tile: {t.get('isa', '?')} {t.get('tile', '?')} "
+                 f"({t.get('how', '?').replace('_', ' ')}, {t.get('choose_ms', '?')} ms)")
 
     def run(self):
         t0 = time.time()
+        self.run_tile()
         self.run_sgemm()
         for arch in self.plan.archs:
             self.log(f"{arch}:")
@@ -417,15 +427,22 @@ class Report:
             return
         paths = list(dict.fromkeys(r["path"] for r in rows))
         self.out()
-        self.out("One thread, GFLOP/s of one product (best of 3):")
+        self.out("One thread, GFLOP/s of one product (best of 3); path:tile for a path with "
+                 "several register tiles (all give the same bits); the last column is pat's "
+                 "fastest tile of the widest path and its rate over OpenBLAS:")
         self.out()
-        self.out("| product | m x n x k | " + " | ".join(paths) + " |")
-        self.out("|---|---|" + "---:|" * len(paths))
+        self.out("| product | m x n x k | " + " | ".join(paths) + " | fastest tile |")
+        self.out("|---|---|" + "---:|" * len(paths) + "---|")
+        widest = [p for p in paths if p.split(":")[0] == paths[-1].split(":")[0]]
         for name in dict.fromkeys(r["name"] for r in rows):
             rs = {r["path"]: r for r in rows if r["name"] == name}
             r0 = next(iter(rs.values()))
+            best = max(widest, key=lambda p: float(rs[p]["gflop_s"]) if p in rs else 0.0)
+            blas = float(rs["openblas"]["gflop_s"]) if "openblas" in rs else None
+            ratio = f" ({float(rs[best]['gflop_s']) / blas:.2f}x)" if blas else ""
             self.out(f"| {name} | {r0['m']} x {r0['n']} x {r0['k']} | " +
-                     " | ".join(rs[p]["gflop_s"] if p in rs else "-" for p in paths) + " |")
+                     " | ".join(rs[p]["gflop_s"] if p in rs else "-" for p in paths) +
+                     f" | {best.split(':')[-1]}{ratio} |")
 
     def render(self):
         b = self.b
@@ -440,6 +457,12 @@ class Report:
                  f"machine; other processes used under "
                  f"10% of the CPUs during {sum(x <= 0.1 for x in b.busy)} of {len(b.busy)} jobs; "
                  f"rows marked * (pat's or the reference's job) ran beside more.")
+        t = b.extra.get("tile", {})
+        if t:
+            self.out(f"Register tile of pat_matmul on the {t.get('isa', '?')} path: "
+                     f"{t.get('tile', '?')} ({t.get('how', '?').replace('_', ' ')}; choosing took "
+                     f"{t.get('choose_ms', '?')} ms in that process). PAT_TILE=<name> forces one, "
+                     f"PAT_TILE=measure measures again.")
         self.out()
         self.table()
         self.threads_and_cli()

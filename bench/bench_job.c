@@ -7,7 +7,9 @@
  *                                                one-week rows (mask 0.9, one mask per
  *                                                batch, dropout 0: as the reference)
  *     bench_job sgemm SIZE REPS THREADS          OpenBLAS sgemm SIZE^3 (when built with BLAS)
- *     bench_job shapes REPS 1                    pat_matmul on each path and OpenBLAS on the
+ *     bench_job tile                             the tile pat_matmul chooses (job=tile)
+ *     bench_job shapes REPS 1                    the tile pat_matmul chose (job=tile), then
+ *                                                every path's every tile and OpenBLAS on the
  *                                                model's product shapes, one thread
  *     bench_job csv FILE REPS                    the CSV side of pat embed: FILE read with
  *                                                the CSV reader and 96 values per row written
@@ -30,6 +32,7 @@
 #include "io/csv.h"
 #include "io/decimal.h"
 #include "nn/gemm.h"
+#include "nn/tile_choice.h"
 #include "pat.h"
 #include "rng.h"
 #include "nn/mae.h"
@@ -162,13 +165,13 @@ static int job_sgemm(size_t n, size_t reps) {
 }
 
 /* Best of `reps` runs of one product c (m, n) = a (m, k) · b (k, n); path < 0 is OpenBLAS. */
-static double shape_rate(int path, float *c, const float *a, const float *b, size_t m, size_t n,
-                         size_t k, size_t reps) {
+static double shape_rate(int path, int tile, float *c, const float *a, const float *b, size_t m,
+                         size_t n, size_t k, size_t reps) {
     double best = 1e30;
     for (size_t r = 0; r < reps; r++) {
         const double t0 = now_seconds();
         if (path >= 0)
-            pat_matmul((enum pat_isa)path, c, n, a, k, 1, b, n, m, n, k, 0);
+            pat_matmul_tile((enum pat_isa)path, tile, c, n, a, k, 1, b, n, m, n, k, 0);
 #ifdef PAT_HAVE_BLAS
         else
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f,
@@ -177,14 +180,33 @@ static double shape_rate(int path, float *c, const float *a, const float *b, siz
         const double sec = now_seconds() - t0;
         best = sec < best ? sec : best;
     }
+    (void)tile;
     return 2.0 * (double)m * (double)n * (double)k / best * 1e-9;
 }
 
-/* The products of PAT-L (N = 1120 tokens) and of one attention tile. */
+/* The tile pat_matmul uses on the best path, how it was chosen, and what
+ * choosing cost this process (a cache read, or the measurement). */
+static void print_tile_choice(void) {
+    const enum pat_isa isa = pat_isa_detect();
+    const double t0 = now_seconds();
+    const int tile = pat_tile_active(isa);
+    const double ms = (now_seconds() - t0) * 1e3;
+    char how[64];
+    snprintf(how, sizeof how, "%s", pat_tile_how(isa));
+    for (char *p = how; *p; p++) *p = *p == ' ' ? '_' : *p;
+    printf("job=tile isa=%s tile=%s how=%s choose_ms=%.2f\n", pat_isa_name(isa),
+           pat_tile_name(isa, tile), how[0] ? how : "-", ms);
+}
+
+/* Each path's tiles and OpenBLAS on the products of PAT-L (N = 1120 tokens),
+ * on one 48-row block of them (what the model hands pat_matmul), and on one
+ * attention tile. */
 static int job_shapes(size_t reps) {
     static const struct { const char *name; size_t m, n, k; } shapes[] = {
         {"qkv_projection", 1120, 1152, 96}, {"output_projection", 1120, 96, 1152},
         {"ff1", 1120, 256, 96},             {"ff2", 1120, 96, 256},
+        {"qkv_block", 48, 1152, 96},        {"output_block", 48, 96, 1152},
+        {"ff1_block", 48, 256, 96},         {"ff2_block", 48, 96, 256},
         {"attention_scores", 48, 128, 96},  {"attention_context", 48, 96, 128},
         {"square_2048", 2048, 2048, 2048},
     };
@@ -192,19 +214,26 @@ static int job_shapes(size_t reps) {
 #ifdef PAT_HAVE_BLAS
     first = -1;
 #endif
+    print_tile_choice();
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const size_t m = shapes[s].m, n = shapes[s].n, k = shapes[s].k;
         float *a = random_input(m * k, 1), *b = random_input(k * n, 2), *c = malloc(m * n * 4);
         if (!a || !b || !c) return 1;
         const size_t calls = 2e9 / (2.0 * (double)(m * n * k)) + 1; /* ~2 GFLOP per timing */
         for (int path = first; path <= paths; path++) {
-            double rate = 0;
-            for (size_t r = 0; r < reps; r++) {
-                const double g = shape_rate(path, c, a, b, m, n, k, calls);
-                rate = g > rate ? g : rate;
+            if (path >= 0 && !pat_isa_supported((enum pat_isa)path)) continue;
+            const int tiles = path < 0 ? 1 : pat_tile_count((enum pat_isa)path);
+            for (int tile = 0; tile < tiles; tile++) {
+                double rate = 0;
+                for (size_t r = 0; r < reps; r++) {
+                    const double g = shape_rate(path, tile, c, a, b, m, n, k, calls);
+                    rate = g > rate ? g : rate;
+                }
+                const char *pname = path < 0 ? "openblas" : pat_isa_name((enum pat_isa)path);
+                printf("job=shape name=%s m=%zu n=%zu k=%zu path=%s%s%s gflop_s=%.2f\n",
+                       shapes[s].name, m, n, k, pname, tiles > 1 ? ":" : "",
+                       tiles > 1 ? pat_tile_name((enum pat_isa)path, tile) : "", rate);
             }
-            printf("job=shape name=%s m=%zu n=%zu k=%zu path=%s gflop_s=%.2f\n", shapes[s].name, m,
-                   n, k, path < 0 ? "openblas" : pat_isa_name((enum pat_isa)path), rate);
         }
         free(a), free(b), free(c);
     }
@@ -311,12 +340,17 @@ static int job_pretrain(const char *arch, size_t batch, size_t steps) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "tile") == 0) {
+        print_tile_choice();
+        return 0;
+    }
     if (argc == 4 && strcmp(argv[1], "csv") == 0)
         return job_csv(argv[2], strtoul(argv[3], NULL, 10));
     if (argc < 4 || (argc < 5 && strcmp(argv[1], "shapes") != 0)) {
         fprintf(stderr, "usage: bench_job infer|train|pretrain ARCH BATCH REPS THREADS\n"
                         "       bench_job sgemm SIZE REPS THREADS\n"
-                        "       bench_job shapes REPS 1\n");
+                        "       bench_job shapes REPS 1\n"
+                        "       bench_job tile\n");
         return 2;
     }
     const int sgemm = strcmp(argv[1], "sgemm") == 0, shapes = strcmp(argv[1], "shapes") == 0;

@@ -13,7 +13,7 @@ ARM64_QEMU ?= qemu-aarch64
 ARM64_SYSROOT ?= /usr/aarch64-linux-gnu
 ARM64_BUILD ?= build-arm64
 ARM64_TESTS := test_kernels test_speed_paths test_pool test_decimal test_reference test_grad \
-               test_mae
+               test_mae test_tile_choice
 
 # GCC 12's ARM64 vectorizer stops with an internal compiler error on some
 # fmax reductions in the tests; the tests need no vectorizing (the library

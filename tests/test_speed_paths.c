@@ -18,6 +18,7 @@
 #include "check.h"
 #include "nn/gemm.h"
 #include "nn/kernels.h"
+#include "nn/tile_choice.h"
 #include "rng.h"
 #include "train/finetune.h"
 
@@ -77,6 +78,49 @@ static void check_matmul_case(struct check_ctx *c, enum pat_isa isa, const struc
     for (size_t r = 0; r < m; r++) /* the padding between rows is untouched */
         CHECK(c, fast[r * ldc + n] == c0[r * ldc + n]);
     free(a), free(b), free(c0), free(fast), free(simple);
+}
+
+/* Every register tile of isa on one case gives the bits of tile 0, padding untouched. */
+static void check_tiles_agree(struct check_ctx *c, enum pat_isa isa, const struct mm_case *t,
+                              unsigned long long seed) {
+    const size_t m = t->m, n = t->n, k = t->k, lda = t->trans_a ? m + 1 : k + 3, ldc = n + 2;
+    const size_t ars = t->trans_a ? 1 : lda, aks = t->trans_a ? lda : 1, ldb = n + 7;
+    float *a = random_floats((t->trans_a ? k : m) * lda, seed, 1.0f);
+    float *b = random_floats(k * ldb, seed + 1, 1.0f), *c0 = random_floats(m * ldc, seed + 2, 1.0f);
+    float *first = malloc(m * ldc * sizeof *first), *other = malloc(m * ldc * sizeof *other);
+    for (int tile = 0; tile < pat_tile_count(isa); tile++) {
+        float *out = tile == 0 ? first : other;
+        memcpy(out, c0, m * ldc * sizeof *out);
+        pat_matmul_tile(isa, tile, out, ldc, a, ars, aks, b, ldb, m, n, k, t->accumulate);
+        if (tile > 0 && memcmp(first, other, m * ldc * sizeof *other) != 0)
+            check_fail(c, "%s tile %s differs from %s on %zux%zux%zu (trans %d, acc %d)",
+                       pat_isa_name(isa), pat_tile_name(isa, tile), pat_tile_name(isa, 0), m, n,
+                       k, t->trans_a, t->accumulate);
+    }
+    free(a), free(b), free(c0), free(first), free(other);
+}
+
+/* All tiles of every path agree bit for bit on random shapes that cross every
+ * edge: row counts around each tile height, column counts around 8, 16, 32,
+ * inner lengths around the KC block (256); the active tile (pat_matmul) is
+ * one of them, and test_matmul_paths checks it against the simple loops. */
+static void test_tiles_agree(struct check_ctx *c) {
+    struct pat_rng rng;
+    pat_rng_seed(&rng, 99);
+    const size_t ks[] = {1, 3, 96, 255, 256, 257, 600};
+    for (int isa = PAT_ISA_PORTABLE; isa < PAT_ISA_COUNT; isa = next_path(isa)) {
+        CHECK(c, pat_tile_active((enum pat_isa)isa) < pat_tile_count((enum pat_isa)isa));
+        for (int i = 0; i < 40; i++) {
+            const struct mm_case t = {1 + pat_rng_u64(&rng) % 60, 1 + pat_rng_u64(&rng) % 140,
+                                      ks[pat_rng_u64(&rng) % (sizeof ks / sizeof ks[0])],
+                                      (int)(pat_rng_u64(&rng) % 2), (int)(pat_rng_u64(&rng) % 2)};
+            check_tiles_agree(c, (enum pat_isa)isa, &t, 100 + (unsigned long long)i);
+        }
+        const struct mm_case model[] = {{48, 1152, 96, 0, 1}, {48, 96, 1152, 0, 1},
+                                        {50, 256, 96, 0, 0},  {48, 128, 96, 1, 0}};
+        for (size_t i = 0; i < sizeof model / sizeof model[0]; i++)
+            check_tiles_agree(c, (enum pat_isa)isa, &model[i], 200 + i);
+    }
 }
 
 static void test_matmul_paths(struct check_ctx *c) {
@@ -374,8 +418,12 @@ static void test_training_lanes(struct check_ctx *c) {
 
 int main(void) {
     int failures = 0;
-    printf("  paths on this CPU: portable..%s\n", pat_isa_name(pat_isa_detect()));
+    const enum pat_isa best = pat_isa_detect();
+    const int tile = pat_tile_active(best);
+    printf("  paths on this CPU: portable..%s; its tile %s (%s) of %d\n", pat_isa_name(best),
+           pat_tile_name(best, tile), pat_tile_how(best), pat_tile_count(best));
     RUN(test_matmul_paths);
+    RUN(test_tiles_agree);
     RUN(test_dense_paths);
     RUN(test_attention_paths);
     RUN(test_attention_extreme_scores);

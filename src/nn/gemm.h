@@ -4,7 +4,8 @@
  * outputs written once in plain C and compiled once per instruction set:
  * plain x86-64/any CPU (portable), AVX2+FMA and AVX-512 on x86-64, NEON
  * (Advanced SIMD with fused multiply-add) on ARM64; the best one the CPU
- * supports chosen at run time. Each output element is summed over the inner
+ * supports chosen at run time, and on AVX-512 the tile shape that runs
+ * fastest on this CPU model (nn/tile_choice.h). Each output element is summed over the inner
  * index in order (i = 0..k-1) on one thread, so results never depend on the
  * thread count; the FMA paths round once per multiply-add where the portable
  * path rounds twice, so paths differ in the last bits (tests bound this).
@@ -70,6 +71,19 @@ const char *pat_isa_name(enum pat_isa isa); /* "portable", "avx2", "avx512", "ne
  * starting from its previous value (accumulate) or from 0. */
 void pat_matmul(enum pat_isa isa, float *c, size_t ldc, const float *a, size_t ars, size_t aks,
                 const float *b, size_t ldb, size_t m, size_t n, size_t k, int accumulate);
+
+/* Register tiles: each path has one or more (AVX-512: 6x32, 12x32, 8x48,
+ * 14x32), all giving the same bits, since every tile sums each element over
+ * i = 0..k-1 in order with the same operations; only their speed differs.
+ * pat_matmul uses pat_tile_active(isa): chosen once per process (see
+ * nn/tile_choice.h: PAT_TILE, else a per-CPU-model cache, else a short
+ * measurement); pat_matmul_tile runs a given one (tests, benchmarks). */
+int pat_tile_count(enum pat_isa isa);
+const char *pat_tile_name(enum pat_isa isa, int tile); /* "6x32"; "unknown" out of range */
+int pat_tile_active(enum pat_isa isa);
+void pat_matmul_tile(enum pat_isa isa, int tile, float *c, size_t ldc, const float *a,
+                     size_t ars, size_t aks, const float *b, size_t ldb, size_t m, size_t n,
+                     size_t k, int accumulate);
 
 /* The test oracle of pat_matmul: the same sums in the same order, one
  * multiply and one add at a time (equal, bit for bit, to the portable path). */

@@ -15,7 +15,8 @@
  * Calls made from inside a task, or while another thread of the program has
  * a job running, run their tasks serially on the calling thread (worker 0).
  * The pool and its thread count are process-wide, like an OpenMP runtime:
- * this file is the one place in the library that holds mutable global state.
+ * this file and nn/tile_choice.c (a choice made once) are the only places in
+ * the library that hold global state.
  */
 #ifndef PAT_POOL_H
 #define PAT_POOL_H
