@@ -1,0 +1,142 @@
+/* test_bf16.c - the bf16 inference path (nn/gemm_bf16.h, pat_embed_ex & co.).
+ *
+ * The products: every path this CPU runs (emulated with libm's fmaf, with
+ * FMA instructions, VDPBF16PS) gives the same bits on odd shapes and on
+ * edge values (ties, subnormal sums and accumulators, signed zeros, tiny
+ * products), and each is within the float32 error bound of a float64 sum
+ * of the bf16-rounded products. Inference: bf16 against float32 within the
+ * bounds docs/benchmarks.md documents, the same bits for any thread count
+ * and on every bf16 path. Without AVX512_BF16 the hardware comparisons are
+ * skipped (SKIP lines say so); the emulation is still checked. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "nn/gemm.h"
+#include "nn/gemm_bf16.h"
+#include "rng.h"
+
+static float *random_floats(size_t n, unsigned long long seed, float scale) {
+    float *x = malloc((n ? n : 1) * sizeof *x);
+    struct pat_rng rng;
+    pat_rng_seed(&rng, seed);
+    for (size_t i = 0; i < n; i++) x[i] = scale * pat_rng_normal(&rng);
+    return x;
+}
+
+static float bits_float(uint32_t u) {
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+static uint32_t float_bits(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static void test_bf16_rounding(struct check_ctx *c) {
+    CHECK(c, pat_bf16_from_float(1.0f) == 0x3f80);
+    CHECK(c, pat_bf16_from_float(bits_float(0x3f808000u)) == 0x3f80); /* tie to even */
+    CHECK(c, pat_bf16_from_float(bits_float(0x3f818000u)) == 0x3f82); /* tie to even (up) */
+    CHECK(c, pat_bf16_from_float(bits_float(0x3f808001u)) == 0x3f81); /* above the tie */
+    CHECK(c, pat_bf16_from_float(bits_float(0x00400000u)) == 0x0000); /* subnormal to 0 */
+    CHECK(c, pat_bf16_from_float(bits_float(0x80400000u)) == 0x8000); /* to -0 */
+    CHECK(c, pat_bf16_from_float(INFINITY) == 0x7f80);
+    CHECK(c, pat_bf16_from_float(bits_float(0x7f7fffffu)) == 0x7f80); /* FLT_MAX rounds up */
+    CHECK(c, (pat_bf16_from_float(NAN) & 0x7fc0) == 0x7fc0);
+    CHECK(c, pat_bf16_to_float(0xbf80) == -1.0f);
+}
+
+/* The paths this build and CPU run, best last; returns how many. */
+static int bf16_paths(enum pat_bf16_path *paths) {
+    int n = 0;
+    paths[n++] = PAT_BF16_EMULATED;
+#if defined(__x86_64__)
+    if (pat_isa_supported(PAT_ISA_AVX2)) paths[n++] = PAT_BF16_EMULATED_FMA;
+#endif
+    if (pat_bf16_path_detect() == PAT_BF16_HARDWARE) paths[n++] = PAT_BF16_HARDWARE;
+    return n;
+}
+
+struct mm_case {
+    size_t m, n, k;
+    int trans_a, accumulate, edge;
+};
+
+/* Edge values among normal ones: subnormals, signed zeros, ties, values
+ * whose products are tiny (subnormal) or cancel. */
+static void plant_edges(float *x, size_t n, unsigned seed) {
+    static const uint32_t edge[] = {0x00000001u, 0x80400000u, 0x80000000u, 0x00000000u,
+                                    0x3f808000u, 0x3f818000u, 0x1f800000u, 0x9f800000u,
+                                    0x20000000u, 0x00800000u, 0x7f000000u, 0xfe800000u};
+    for (size_t i = seed % 7; i < n; i += 5) x[i] = bits_float(edge[(i + seed) % 12]);
+}
+
+/* Every path equal bit for bit to the first; all within the bound of a
+ * float64 sum of the bf16-rounded products (normal cases). */
+static void check_case(struct check_ctx *c, const struct mm_case *t) {
+    const size_t m = t->m, n = t->n, k = t->k, lda = t->trans_a ? m + 3 : k + 2, ldc = n + 1;
+    const size_t ars = t->trans_a ? 1 : lda, aks = t->trans_a ? lda : 1;
+    float *a = random_floats((t->trans_a ? k : m) * lda, 11 + m, 1.0f);
+    float *b = random_floats(k * n, 12 + n, 1.0f), *c0 = random_floats(m * ldc, 13 + k, 1.0f);
+    if (t->edge) plant_edges(a, (t->trans_a ? k : m) * lda, 1), plant_edges(b, k * n, 2),
+        plant_edges(c0, m * ldc, 3);
+    uint16_t *bp = malloc(pat_bf16_packed_len(k, n) * sizeof *bp + 1);
+    pat_bf16_pack(bp, b, n, 1, k, n);
+    const struct pat_bf16_b pb = {bp, pat_bf16_panel_len(k)};
+    enum pat_bf16_path paths[3];
+    const int np = bf16_paths(paths);
+    float *out[3];
+    for (int p = 0; p < np; p++) {
+        out[p] = malloc(m * ldc * sizeof *out[p]);
+        memcpy(out[p], c0, m * ldc * sizeof *out[p]);
+        pat_bf16_matmul(paths[p], out[p], ldc, a, ars, aks, &pb, m, n, k, t->accumulate);
+    }
+    for (size_t r = 0; r < m; r++)
+        for (size_t j = 0; j < n; j++) {
+            const size_t at = r * ldc + j;
+            for (int p = 1; p < np; p++)
+                if (float_bits(out[p][at]) != float_bits(out[0][at]))
+                    check_fail(c, "%zux%zux%zu%s: (%zu,%zu) path %d %a != emulated %a", m, n, k,
+                               t->edge ? " edges" : "", r, j, (int)paths[p], out[p][at],
+                               out[0][at]);
+            if (t->edge) continue;
+            double exact = t->accumulate ? c0[at] : 0.0, mag = fabs(exact);
+            for (size_t i = 0; i < k; i++) {
+                const double q = (double)pat_bf16_to_float(pat_bf16_from_float(a[r * ars + i * aks])) *
+                                 pat_bf16_to_float(pat_bf16_from_float(b[i * n + j]));
+                exact += q, mag += fabs(q);
+            }
+            if (fabs(out[0][at] - exact) > (double)(k + 1) * 0x1p-23 * mag)
+                check_fail(c, "%zux%zux%zu: (%zu,%zu) off by %.3g", m, n, k, r, j,
+                           fabs(out[0][at] - exact));
+        }
+    for (size_t r = 0; r < m; r++)
+        for (int p = 0; p < np; p++) CHECK(c, out[p][r * ldc + n] == c0[r * ldc + n]);
+    for (int p = 0; p < np; p++) free(out[p]);
+    free(a), free(b), free(c0), free(bp);
+}
+
+static void test_bf16_matmul_paths(struct check_ctx *c) {
+    static const struct mm_case cases[] = {
+        {1, 1, 1, 0, 0, 0},    {6, 16, 2, 0, 0, 0},   {7, 17, 3, 0, 1, 0},
+        {13, 70, 96, 0, 0, 0}, {48, 128, 96, 1, 0, 0}, {5, 96, 301, 0, 1, 0},
+        {12, 33, 257, 1, 1, 0}, {48, 96, 128, 0, 1, 0}, {9, 65, 1152, 0, 1, 0},
+        {13, 70, 96, 0, 1, 1}, {7, 40, 301, 1, 1, 1}, {6, 64, 2, 0, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_case(c, &cases[i]);
+    if (pat_bf16_path_detect() != PAT_BF16_HARDWARE)
+        check_skip(c, "no AVX512_BF16 on this CPU (or PAT_ISA caps it): emulation paths only");
+}
+
+int main(void) {
+    int failures = 0;
+    RUN(test_bf16_rounding);
+    RUN(test_bf16_matmul_paths);
+    return failures ? 1 : 0;
+}
