@@ -134,9 +134,40 @@ static void test_bf16_matmul_paths(struct check_ctx *c) {
         check_skip(c, "no AVX512_BF16 on this CPU (or PAT_ISA caps it): emulation paths only");
 }
 
+/* pat_bf16_round and pat_bf16_pack (whichever path this CPU takes) against
+ * pat_bf16_from_float element by element, on both packing directions. */
+static void test_bf16_round_and_pack(struct check_ctx *c) {
+    const size_t n = 1000, k = 37, cols = 45;
+    float *x = random_floats(n, 21, 3.0f), *b = random_floats(k * cols, 22, 1.0f);
+    plant_edges(x, n, 4), plant_edges(b, k * cols, 5);
+    x[3] = NAN, x[4] = -INFINITY, x[5] = 0x1.fffffep127f;
+    uint16_t *r = malloc(n * sizeof *r), *p1 = malloc(pat_bf16_packed_len(k, cols) * sizeof *p1);
+    uint16_t *p2 = malloc(pat_bf16_packed_len(k, cols) * sizeof *p2);
+    pat_bf16_round(r, x, n);
+    for (size_t i = 0; i < n; i++)
+        if (r[i] != pat_bf16_from_float(x[i]))
+            check_fail(c, "round %zu: %04x != %04x", i, r[i], pat_bf16_from_float(x[i]));
+    float *bt = malloc(k * cols * sizeof *bt); /* b transposed: (cols, k) */
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < cols; j++) bt[j * k + i] = b[i * cols + j];
+    pat_bf16_pack(p1, b, cols, 1, k, cols);
+    pat_bf16_pack(p2, bt, 1, k, k, cols);
+    for (size_t v = 0; v * PAT_BF16_PANEL < cols; v++)
+        for (size_t i = 0; i < (k + 1) / 2 * 2; i++)
+            for (size_t jj = 0; jj < PAT_BF16_PANEL; jj++) {
+                const size_t j = v * PAT_BF16_PANEL + jj;
+                const size_t at = v * pat_bf16_panel_len(k) + i / 2 * 32 + 2 * jj + i % 2;
+                const uint16_t want = i < k && j < cols ? pat_bf16_from_float(b[i * cols + j]) : 0;
+                if (p1[at] != want || p2[at] != want)
+                    check_fail(c, "pack (%zu,%zu): %04x %04x != %04x", i, j, p1[at], p2[at], want);
+            }
+    free(x), free(b), free(bt), free(r), free(p1), free(p2);
+}
+
 int main(void) {
     int failures = 0;
     RUN(test_bf16_rounding);
     RUN(test_bf16_matmul_paths);
+    RUN(test_bf16_round_and_pack);
     return failures ? 1 : 0;
 }

@@ -35,6 +35,7 @@
  * zero, NaN kept quiet (Intel SDM convert_fp32_to_bfloat16). */
 uint16_t pat_bf16_from_float(float x);
 float pat_bf16_to_float(uint16_t h);
+void pat_bf16_round(uint16_t *dst, const float *x, size_t n); /* dst (n) = x (n) rounded */
 
 /* Which implementation runs: VDPBF16PS, or the emulation (with fmaf as
  * one instruction on x86-64 AVX2 CPUs, else as libm's). All give the same bits. */
@@ -67,5 +68,11 @@ struct pat_bf16_b {
  * that this CPU runs (pat_bf16_path_detect() or below); all give the same bits. */
 void pat_bf16_matmul(enum pat_bf16_path path, float *c, size_t ldc, const float *a, size_t ars, size_t aks,
                      const struct pat_bf16_b *b, size_t m, size_t n, size_t k, int accumulate);
+
+/* pat_bf16_matmul with a already rounded: row r is a[r*lda .. r*lda + k),
+ * and when k is odd a[r*lda + k] must be 0 (the pair's missing half). */
+void pat_bf16_matmul_rounded(enum pat_bf16_path path, float *c, size_t ldc, const uint16_t *a,
+                             size_t lda, const struct pat_bf16_b *b, size_t m, size_t n,
+                             size_t k, int accumulate);
 
 #endif /* PAT_GEMM_BF16_H */
