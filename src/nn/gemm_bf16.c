@@ -365,14 +365,15 @@ static tile_fn *pick_tile(enum pat_bf16_path path) {
     return tile_emulated_portable;
 }
 
-/* Rows [r0, r0+mr) of c, pairs [p0, p0+pc): every group of panels, a from
- * rows of lda rounded values. */
+/* Rows [r0, r0+mr) of c, pairs [p0, p0+pc): groups of up to NV_MAX panels
+ * of equal width, a from rows of lda rounded values. */
 static void row_tiles(tile_fn *tile, float *c, size_t ldc, const uint16_t *a, size_t lda,
                       const struct pat_bf16_b *b, size_t mr, size_t n, size_t p0, size_t pc,
                       int accumulate) {
     const size_t panels = (n + PAT_BF16_PANEL - 1) / PAT_BF16_PANEL;
-    for (size_t v0 = 0; v0 < panels; v0 += NV_MAX) {
-        const size_t nv = panels - v0 < NV_MAX ? panels - v0 : NV_MAX;
+    const size_t groups = (panels + NV_MAX - 1) / NV_MAX, width = (panels + groups - 1) / groups;
+    for (size_t v0 = 0; v0 < panels; v0 += width) { /* 6 panels: 3 + 3, not 4 + 2 */
+        const size_t nv = panels - v0 < width ? panels - v0 : width;
         tile(c + v0 * PAT_BF16_PANEL, ldc, a, lda, b->p + v0 * b->panel + p0 * 2 * PAT_BF16_PANEL,
              b->panel, pc, mr, n - v0 * PAT_BF16_PANEL, accumulate, nv);
     }
