@@ -164,10 +164,130 @@ static void test_bf16_round_and_pack(struct check_ctx *c) {
     free(x), free(b), free(bt), free(r), free(p1), free(p2);
 }
 
+/* ---- inference ------------------------------------------------------------------ */
+
+#define INF_B 5
+#define INF_T 1440
+
+/* A fresh PAT-M with a head and INF_B day-long inputs (uniform 0..3, like
+ * log1p of minute counts). */
+static struct pat_model *inference_setup(struct check_ctx *c, float **x) {
+    struct pat_config cfg;
+    struct pat_model *m = NULL;
+    struct pat_err err;
+    CHECK_STATUS(c, pat_config_preset("M", &cfg, &err), PAT_OK);
+    CHECK_STATUS(c, pat_model_init_random(&cfg, 1, 5, &m, &err), PAT_OK);
+    *x = malloc(INF_B * INF_T * sizeof **x);
+    struct pat_rng rng;
+    pat_rng_seed(&rng, 9);
+    for (size_t i = 0; i < INF_B * INF_T; i++) (*x)[i] = 3.0f * pat_rng_uniform(&rng);
+    return m;
+}
+
+/* out (B, width) of one call at a precision; NULL on failure (fails c). */
+static float *infer(struct check_ctx *c, const struct pat_model *m, const float *x, int kind,
+                    enum pat_precision prec) {
+    const size_t N = INF_T / pat_model_config(m)->patch_size, E = pat_model_config(m)->embed_dim;
+    const size_t width = kind == 0 ? E : kind == 1 ? 1 : N;
+    float *out = malloc(INF_B * width * sizeof *out);
+    struct pat_err err;
+    enum pat_status st = kind == 0   ? pat_embed_ex(m, x, INF_B, INF_T, prec, out, &err)
+                         : kind == 1 ? pat_predict_ex(m, x, INF_B, INF_T, prec, out, &err)
+                                     : pat_explain_ex(m, x, INF_B, INF_T, prec, out, &err);
+    CHECK_STATUS(c, st, PAT_OK);
+    return out;
+}
+
+/* The bounds docs/benchmarks.md states: per sequence, embeddings within 3%
+ * (relative L2), probabilities within 0.02, explanations within 1% of the
+ * largest value; and bf16 really differs from float32. */
+static void test_bf16_inference_bounds(struct check_ctx *c) {
+    float *x;
+    struct pat_model *m = inference_setup(c, &x);
+    const size_t E = pat_model_config(m)->embed_dim, N = INF_T / pat_model_config(m)->patch_size;
+    float *e32 = infer(c, m, x, 0, PAT_PRECISION_FP32), *e16 = infer(c, m, x, 0, PAT_PRECISION_BF16);
+    float *p32 = infer(c, m, x, 1, PAT_PRECISION_FP32), *p16 = infer(c, m, x, 1, PAT_PRECISION_BF16);
+    float *x32 = infer(c, m, x, 2, PAT_PRECISION_FP32), *x16 = infer(c, m, x, 2, PAT_PRECISION_BF16);
+    float *plain = malloc(INF_B * E * sizeof *plain);
+    struct pat_err err;
+    CHECK_STATUS(c, pat_embed(m, x, INF_B, INF_T, plain, &err), PAT_OK);
+    CHECK(c, memcmp(plain, e32, INF_B * E * sizeof *plain) == 0); /* fp32 is pat_embed */
+    double worst = 0.0;
+    for (size_t b = 0; b < INF_B; b++) {
+        double num = 0.0, den = 0.0, xmax = 0.0, xd = 0.0;
+        for (size_t e = 0; e < E; e++) {
+            const double d = (double)e16[b * E + e] - e32[b * E + e];
+            num += d * d, den += (double)e32[b * E + e] * e32[b * E + e];
+        }
+        for (size_t s = 0; s < N; s++) {
+            xmax = fmax(xmax, x32[b * N + s]);
+            xd = fmax(xd, fabs((double)x16[b * N + s] - x32[b * N + s]));
+        }
+        worst = fmax(worst, sqrt(num / den));
+        if (sqrt(num / den) > 3e-2) check_fail(c, "row %zu: embedding off by %.3g", b, sqrt(num / den));
+        CHECK(c, fabs((double)p16[b] - p32[b]) <= 2e-2);
+        CHECK(c, xd <= 1e-2 * xmax);
+    }
+    CHECK(c, worst > 1e-5); /* the bf16 path ran */
+    float bad;
+    CHECK_STATUS(c, pat_embed_ex(m, x, 1, INF_T, (enum pat_precision)7, &bad, &err), PAT_ERR_USAGE);
+    free(e32), free(e16), free(p32), free(p16), free(x32), free(x16), free(plain), free(x);
+    pat_model_free(m);
+}
+
+/* bf16 embeddings and explanations: the same bits for 1, 2 and 3 threads
+ * (5 sequences: whole rounds of sequences in parallel, and the rest with
+ * the threads inside one sequence). */
+static void test_bf16_thread_invariance(struct check_ctx *c) {
+    float *x;
+    struct pat_model *m = inference_setup(c, &x);
+    const size_t E = pat_model_config(m)->embed_dim, N = INF_T / pat_model_config(m)->patch_size;
+    const size_t saved = pat_threads();
+    float *e[3], *xp[3];
+    for (size_t t = 0; t < 3; t++) {
+        pat_set_threads(t + 1);
+        e[t] = infer(c, m, x, 0, PAT_PRECISION_BF16);
+        xp[t] = infer(c, m, x, 2, PAT_PRECISION_BF16);
+    }
+    pat_set_threads(saved);
+    for (size_t t = 1; t < 3; t++) {
+        CHECK(c, memcmp(e[0], e[t], INF_B * E * sizeof *e[0]) == 0);
+        CHECK(c, memcmp(xp[0], xp[t], INF_B * N * sizeof *xp[0]) == 0);
+    }
+    for (size_t t = 0; t < 3; t++) free(e[t]), free(xp[t]);
+    free(x);
+    pat_model_free(m);
+}
+
+/* VDPBF16PS against the emulation through the whole network: PAT_ISA=avx2
+ * runs the emulation with the same float32 kernels around it (the FMA paths
+ * agree bit for bit), so embeddings and explanations must be identical. */
+static void test_bf16_hardware_matches_emulation(struct check_ctx *c) {
+    if (pat_bf16_path_detect() != PAT_BF16_HARDWARE) {
+        check_skip(c, "no AVX512_BF16 on this CPU (or PAT_ISA caps it)");
+        return;
+    }
+    float *x;
+    struct pat_model *m = inference_setup(c, &x);
+    const size_t E = pat_model_config(m)->embed_dim, N = INF_T / pat_model_config(m)->patch_size;
+    float *e_hw = infer(c, m, x, 0, PAT_PRECISION_BF16), *x_hw = infer(c, m, x, 2, PAT_PRECISION_BF16);
+    setenv("PAT_ISA", "avx2", 1);
+    CHECK(c, pat_bf16_path_detect() == PAT_BF16_EMULATED_FMA);
+    float *e_em = infer(c, m, x, 0, PAT_PRECISION_BF16), *x_em = infer(c, m, x, 2, PAT_PRECISION_BF16);
+    unsetenv("PAT_ISA");
+    CHECK(c, memcmp(e_hw, e_em, INF_B * E * sizeof *e_hw) == 0);
+    CHECK(c, memcmp(x_hw, x_em, INF_B * N * sizeof *x_hw) == 0);
+    free(e_hw), free(x_hw), free(e_em), free(x_em), free(x);
+    pat_model_free(m);
+}
+
 int main(void) {
     int failures = 0;
     RUN(test_bf16_rounding);
     RUN(test_bf16_matmul_paths);
     RUN(test_bf16_round_and_pack);
+    RUN(test_bf16_inference_bounds);
+    RUN(test_bf16_thread_invariance);
+    RUN(test_bf16_hardware_matches_emulation);
     return failures ? 1 : 0;
 }
