@@ -4,7 +4,7 @@
  *     bench_job infer ARCH BATCH REPS THREADS [fp32|bf16]
  *                                                pat_predict_ex on BATCH one-week sequences
  *                                                at that precision (default fp32); bf16
- *                                                also prints path= (hardware or emulated)
+ *                                                prints path=avx512-bf16 or path=emulated
  *     bench_job train ARCH BATCH STEPS THREADS  STEPS fine-tuning steps of BATCH sequences
  *     bench_job pretrain ARCH BATCH STEPS THREADS  STEPS masked-autoencoder steps of BATCH
  *                                                one-week rows (mask 0.9, one mask per
@@ -33,6 +33,7 @@
 #include "io/csv.h"
 #include "io/decimal.h"
 #include "nn/gemm.h"
+#include "nn/gemm_bf16.h"
 #include "pat.h"
 #include "rng.h"
 #include "nn/mae.h"
@@ -98,9 +99,10 @@ static int job_infer(const char *arch, size_t batch, size_t reps, enum pat_preci
     const double sec = now_seconds() - t0, cpu = cpu_seconds() - c0;
     if (ok)
         printf("job=infer arch=%s batch=%zu reps=%zu seconds=%.4f seq_per_s=%.4f cpu_s=%.4f "
-               "maxrss_kb=%ld precision=%s path=\"%s\"\n",
+               "maxrss_kb=%ld precision=%s path=%s\n",
                arch, batch, reps, sec, (double)(batch * reps) / sec, cpu, maxrss_kb(),
-               prec == PAT_PRECISION_BF16 ? "bf16" : "fp32", pat_precision_path(prec));
+               prec == PAT_PRECISION_BF16 ? "bf16" : "fp32",
+               prec == PAT_PRECISION_BF16 ? pat_bf16_path_name(pat_bf16_path_detect()) : "-");
     else
         fprintf(stderr, "bench_job infer: %s\n", m && x && out ? err.msg : "setup failed");
     free(x), free(out);
