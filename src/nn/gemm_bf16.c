@@ -209,41 +209,54 @@ static void round_rows(uint16_t *buf, const float *a, size_t ars, size_t aks, si
     }
 }
 
-/* The pair (a[2q], a[2q+1]) as one word, the even element in the low half. */
-static inline uint32_t pair_at(const uint16_t *a, size_t q) {
-    return (uint32_t)a[2 * q] | (uint32_t)a[2 * q + 1] << 16;
-}
-
 /* ---- emulation -------------------------------------------------------------------- */
 
 /* Subnormals to signed zero (VDPBF16PS: denormals in are zero, out flushed). */
 static inline float flush(float x) { return fabsf(x) < FLT_MIN ? copysignf(0.0f, x) : x; }
 
-/* One pair of one output: the odd product, then the even one. */
-PAT_INLINE float pair_step(float acc, uint32_t a, const uint16_t *b) {
-    acc = flush(fmaf(pat_bf16_to_float((uint16_t)(a >> 16)), pat_bf16_to_float(b[1]), acc));
-    return flush(fmaf(pat_bf16_to_float((uint16_t)a), pat_bf16_to_float(b[0]), acc));
+/* fmaf(x, y, acc) for bf16 values x, y. Without an FMA instruction: their
+ * product has at most 16 significant bits, exact in float32 unless it
+ * leaves the normal range, so then one add rounds once, as fmaf does; libm's
+ * (slow) fmaf only for tiny or huge products. */
+PAT_INLINE float bf16_fma(float x, float y, float acc, const int fma_insn) {
+    if (fma_insn) return fmaf(x, y, acc);
+    const float p = x * y, m = fabsf(p);
+    return (m >= FLT_MIN && m <= FLT_MAX) || x == 0.0f || y == 0.0f ? acc + p : fmaf(x, y, acc);
 }
 
-/* c rows [0, mr), columns [0, min(ncols, 16*nv)) (+)= buf · panels. */
+/* c rows [0, mr), columns [0, min(ncols, 16*nv)) (+)= a · panels. The
+ * columns are the inner loop, so that it vectorizes; each element still
+ * takes its pairs in order. Columns past ncols are computed from the
+ * panels' zero padding and never stored. */
 PAT_INLINE void tile_emulated(float *c, size_t ldc, const uint16_t *a, size_t lda,
                               const uint16_t *b, size_t panel, size_t pc, size_t mr, size_t ncols,
-                              int accumulate, size_t nv) {
+                              int accumulate, size_t nv, const int fma_insn) {
     const size_t w = ncols < nv * PAT_BF16_PANEL ? ncols : nv * PAT_BF16_PANEL;
-    for (size_t r = 0; r < mr; r++)
-        for (size_t j = 0; j < w; j++) {
-            const uint16_t *bj = b + j / PAT_BF16_PANEL * panel + j % PAT_BF16_PANEL * 2;
-            float acc = accumulate ? flush(c[r * ldc + j]) : 0.0f;
-            for (size_t q = 0; q < pc; q++)
-                acc = pair_step(acc, pair_at(a + r * lda, q), bj + q * 2 * PAT_BF16_PANEL);
-            c[r * ldc + j] = acc;
+    for (size_t r = 0; r < mr; r++) {
+        float acc[NV_MAX * PAT_BF16_PANEL];
+        for (size_t j = 0; j < nv * PAT_BF16_PANEL; j++)
+            acc[j] = accumulate && j < w ? flush(c[r * ldc + j]) : 0.0f;
+        for (size_t q = 0; q < pc; q++) {
+            const float even = pat_bf16_to_float(a[r * lda + 2 * q]);
+            const float odd = pat_bf16_to_float(a[r * lda + 2 * q + 1]);
+            for (size_t v = 0; v < nv; v++) {
+                const uint16_t *bq = b + v * panel + q * 2 * PAT_BF16_PANEL;
+                float *av = acc + v * PAT_BF16_PANEL;
+                for (size_t jj = 0; jj < PAT_BF16_PANEL; jj++) {
+                    const float bo = pat_bf16_to_float(bq[2 * jj + 1]);
+                    const float t = flush(bf16_fma(odd, bo, av[jj], fma_insn));
+                    av[jj] = flush(bf16_fma(even, pat_bf16_to_float(bq[2 * jj]), t, fma_insn));
+                }
+            }
         }
+        for (size_t j = 0; j < w; j++) c[r * ldc + j] = acc[j];
+    }
 }
 
 static void tile_emulated_portable(float *c, size_t ldc, const uint16_t *a, size_t lda,
                                    const uint16_t *b, size_t panel, size_t pc, size_t mr,
                                    size_t ncols, int accumulate, size_t nv) {
-    tile_emulated(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, nv);
+    tile_emulated(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, nv, 0);
 }
 
 #if PAT_X86_PATHS
@@ -252,7 +265,7 @@ PAT_TARGET_AVX2 static void tile_emulated_fma(float *c, size_t ldc, const uint16
                                               size_t lda, const uint16_t *b, size_t panel,
                                               size_t pc, size_t mr, size_t ncols, int accumulate,
                                               size_t nv) {
-    tile_emulated(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, nv);
+    tile_emulated(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, nv, 1);
 }
 #endif
 
