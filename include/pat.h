@@ -216,8 +216,8 @@ PAT_API enum pat_status pat_explain_ex(const struct pat_model *m, const float *x
                                        size_t T, enum pat_precision precision, float *out,
                                        struct pat_err *err);
 
-/* How a precision runs on this CPU: "float32", "bf16 (AVX512-BF16)" or
- * "bf16 (emulated: no AVX512-BF16)" (PAT_ISA below avx512 also emulates). */
+/* How a precision runs here: "float32", "bf16 (AVX512-BF16)" or "bf16
+ * (emulated: ...)" (no AVX512-BF16 on this CPU, or PAT_ISA below avx512). */
 PAT_API const char *pat_precision_path(enum pat_precision precision);
 
 /* Threads of the library's pool (embed/predict/explain, training): n = 0

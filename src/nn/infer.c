@@ -510,8 +510,9 @@ enum pat_status pat_explain_ex(const struct pat_model *m, const float *x, size_t
 const char *pat_precision_path(enum pat_precision precision) {
     if (precision == PAT_PRECISION_FP32) return "float32";
     if (precision != PAT_PRECISION_BF16) return "unknown";
-    return pat_bf16_path_detect() == PAT_BF16_HARDWARE ? "bf16 (AVX512-BF16)"
-                                                       : "bf16 (emulated: no AVX512-BF16)";
+    return pat_bf16_path_detect() == PAT_BF16_HARDWARE
+               ? "bf16 (AVX512-BF16)"
+               : "bf16 (emulated: no AVX512-BF16 here, or PAT_ISA below avx512)";
 }
 
 enum pat_status pat_predict_transformed(const struct pat_model *m, const float *x, size_t B,
