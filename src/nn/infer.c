@@ -69,7 +69,10 @@ static enum pat_status workspace_init(struct workspace *w, const struct pat_conf
         ok = pat_mul_size(c->num_heads * pat_attention_tiles(N), N, &ncol);
     ok = ok && pat_mul_size(nhk, 4, &total) && pat_add_size(total, 4 * ne, &total) &&
          pat_add_size(total, nf + ncol + T, &total) && pat_mul_size(total, sizeof(float), &total);
-    if (!ok) return pat_fail(err, PAT_ERR_USAGE, "sequence of %zu minutes is too long", T);
+    if (!ok) {
+        workspace_free(w);
+        return pat_fail(err, PAT_ERR_USAGE, "sequence of %zu minutes is too long", T);
+    }
     if (!(w->mem = malloc(total))) {
         workspace_free(w);
         return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a %zu-minute sequence", T);
@@ -197,37 +200,37 @@ static void dense_rows(enum pat_isa isa, float *out, const float *a, const float
     pat_matmul(isa, out, O, a, I, 1, W, O, rows, O, I, 1);
 }
 
+/* out (rows, O) = bias + a (rows, I) · W, with the packed kernel Wb when bf16. */
+static void dense(const struct block_job *bj, float *out, const float *a, const float *W,
+                  const struct pat_bf16_b *Wb, const float *bias, size_t rows, size_t I,
+                  size_t O) {
+    if (Wb)
+        dense_rows_bf16(bj->w->bf->path, out, a, Wb, bias, rows, I, O);
+    else
+        dense_rows(bj->isa, out, a, W, bias, rows, I, O);
+}
+
 /* After attention, row by row: x = LN2(x1 + FF(x1)), x1 = LN1(x + ctx·Wo + bo). */
 static void rowwise_task(void *ctx, size_t blk, size_t worker) {
     const struct block_job *bj = ctx;
     struct workspace *w = bj->w;
     const struct pat_block_weights *b = bj->b;
     const struct pat_config *c = bj->c;
-    const enum pat_isa isa = bj->isa;
     const size_t N = bj->N, E = c->embed_dim, HK = c->num_heads * c->key_dim, F = c->ff_dim;
     (void)worker;
     {
         const size_t r0 = blk * ROWS, rows = block_rows(N, r0);
         float *x = w->x + r0 * E, *tmp = w->tmp + r0 * E, *ff = w->ff + r0 * F;
         const struct pat_bf16_block *bb = bj->bb;
-        if (bb)
-            dense_rows_bf16(w->bf->path, tmp, w->ctx + r0 * HK, &bb->wo, b->bo, rows, HK, E);
-        else
-            dense_rows(isa, tmp, w->ctx + r0 * HK, b->wo, b->bo, rows, HK, E);
+        dense(bj, tmp, w->ctx + r0 * HK, b->wo, bb ? &bb->wo : NULL, b->bo, rows, HK, E);
         pat_add_inplace(tmp, x, rows * E);
         pat_layernorm(x, tmp, b->ln1_g, b->ln1_b, rows, E);
-        if (bb)
-            dense_rows_bf16(w->bf->path, ff, x, &bb->ff1, b->ff1_b, rows, E, F);
-        else
-            dense_rows(isa, ff, x, b->ff1_w, b->ff1_b, rows, E, F);
+        dense(bj, ff, x, b->ff1_w, bb ? &bb->ff1 : NULL, b->ff1_b, rows, E, F);
         pat_relu_inplace(ff, rows * F);
-        if (bb)
-            dense_rows_bf16(w->bf->path, tmp, ff, &bb->ff2, b->ff2_b, rows, F, E);
-        else
-            dense_rows(isa, tmp, ff, b->ff2_w, b->ff2_b, rows, F, E);
+        dense(bj, tmp, ff, b->ff2_w, bb ? &bb->ff2 : NULL, b->ff2_b, rows, F, E);
         pat_add_inplace(tmp, x, rows * E);
         pat_layernorm(x, tmp, b->ln2_g, b->ln2_b, rows, E);
-        for (size_t r = 0; r < rows; r++) /* the next block's keys read x^T */
+        for (size_t r = 0; r < rows && !bb; r++) /* the next float32 block's keys read x^T */
             for (size_t e = 0; e < E; e++) w->xt[e * N + r0 + r] = x[r * E + e];
     }
 }
