@@ -134,6 +134,31 @@ static void test_bf16_matmul_paths(struct check_ctx *c) {
         check_skip(c, "no AVX512_BF16 on this CPU (or PAT_ISA caps it): emulation paths only");
 }
 
+/* pat_bf16_matmul_bias equals filling c with the bias and accumulating, on
+ * every path, with edge values in the bias (subnormals are flushed either way). */
+static void test_bf16_matmul_bias(struct check_ctx *c) {
+    const size_t m = 13, n = 70, k = 301, ldc = n + 3;
+    float *a = random_floats(m * k, 31, 1.0f), *b = random_floats(k * n, 32, 1.0f);
+    float *bias = random_floats(n, 33, 1.0f);
+    plant_edges(bias, n, 6);
+    uint16_t *bp = malloc(pat_bf16_packed_len(k, n) * sizeof *bp);
+    pat_bf16_pack(bp, b, n, 1, k, n);
+    const struct pat_bf16_b pb = {bp, pat_bf16_panel_len(k)};
+    float *want = malloc(m * ldc * sizeof *want), *got = malloc(m * ldc * sizeof *got);
+    enum pat_bf16_path paths[3];
+    const int np = bf16_paths(paths);
+    for (int p = 0; p < np; p++) {
+        for (size_t r = 0; r < m; r++) {
+            memcpy(want + r * ldc, bias, n * sizeof *want);
+            for (size_t j = n; j < ldc; j++) want[r * ldc + j] = got[r * ldc + j] = -7.0f;
+        }
+        pat_bf16_matmul(paths[p], want, ldc, a, k, 1, &pb, m, n, k, 1);
+        pat_bf16_matmul_bias(paths[p], got, ldc, a, k, 1, &pb, bias, m, n, k);
+        CHECK(c, memcmp(want, got, m * ldc * sizeof *got) == 0);
+    }
+    free(a), free(b), free(bias), free(bp), free(want), free(got);
+}
+
 /* pat_bf16_round and pat_bf16_pack (whichever path this CPU takes) against
  * pat_bf16_from_float element by element, on both packing directions. */
 static void test_bf16_round_and_pack(struct check_ctx *c) {
@@ -285,6 +310,7 @@ int main(void) {
     int failures = 0;
     RUN(test_bf16_rounding);
     RUN(test_bf16_matmul_paths);
+    RUN(test_bf16_matmul_bias);
     RUN(test_bf16_round_and_pack);
     RUN(test_bf16_inference_bounds);
     RUN(test_bf16_thread_invariance);

@@ -230,12 +230,15 @@ PAT_INLINE float bf16_fma(float x, float y, float acc, const int fma_insn) {
  * panels' zero padding and never stored. */
 PAT_INLINE void tile_emulated(float *c, size_t ldc, const uint16_t *a, size_t lda,
                               const uint16_t *b, size_t panel, size_t pc, size_t mr, size_t ncols,
-                              int accumulate, size_t nv, const int fma_insn) {
+                              int accumulate, const float *bias, size_t nv, const int fma_insn) {
     const size_t w = ncols < nv * PAT_BF16_PANEL ? ncols : nv * PAT_BF16_PANEL;
     for (size_t r = 0; r < mr; r++) {
         float acc[NV_MAX * PAT_BF16_PANEL];
         for (size_t j = 0; j < nv * PAT_BF16_PANEL; j++)
-            acc[j] = accumulate && j < w ? flush(c[r * ldc + j]) : 0.0f;
+            acc[j] = j >= w        ? 0.0f
+                     : accumulate ? flush(c[r * ldc + j])
+                     : bias       ? flush(bias[j])
+                                  : 0.0f;
         for (size_t q = 0; q < pc; q++) {
             const float even = pat_bf16_to_float(a[r * lda + 2 * q]);
             const float odd = pat_bf16_to_float(a[r * lda + 2 * q + 1]);
@@ -255,8 +258,8 @@ PAT_INLINE void tile_emulated(float *c, size_t ldc, const uint16_t *a, size_t ld
 
 static void tile_emulated_portable(float *c, size_t ldc, const uint16_t *a, size_t lda,
                                    const uint16_t *b, size_t panel, size_t pc, size_t mr,
-                                   size_t ncols, int accumulate, size_t nv) {
-    tile_emulated(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, nv, 0);
+                                   size_t ncols, int accumulate, const float *bias, size_t nv) {
+    tile_emulated(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, bias, nv, 0);
 }
 
 #if PAT_X86_PATHS
@@ -264,8 +267,8 @@ static void tile_emulated_portable(float *c, size_t ldc, const uint16_t *a, size
 PAT_TARGET_AVX2 static void tile_emulated_fma(float *c, size_t ldc, const uint16_t *a,
                                               size_t lda, const uint16_t *b, size_t panel,
                                               size_t pc, size_t mr, size_t ncols, int accumulate,
-                                              size_t nv) {
-    tile_emulated(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, nv, 1);
+                                              const float *bias, size_t nv) {
+    tile_emulated(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, bias, nv, 1);
 }
 #endif
 
@@ -282,7 +285,7 @@ TARGET_BF16 static inline __mmask16 panel_mask(size_t ncols, size_t v) {
 
 TARGET_BF16 static inline __attribute__((always_inline)) void
 tile_hw(float *c, size_t ldc, const uint16_t *a, size_t lda, const uint16_t *b, size_t panel,
-        size_t pc, size_t mr, size_t ncols, int accumulate, const int nv) {
+        size_t pc, size_t mr, size_t ncols, int accumulate, const float *bias, const int nv) {
     __m512 acc[MR][NV_MAX];
     const uint16_t *ar[MR]; /* rows past mr repeat row 0: computed, never stored */
     for (int r = 0; r < MR; r++) ar[r] = a + ((size_t)r < mr ? (size_t)r : 0) * lda;
@@ -295,6 +298,8 @@ tile_hw(float *c, size_t ldc, const uint16_t *a, size_t lda, const uint16_t *b, 
         for (int v = 0; v < nv; v++)
             acc[r][v] = accumulate && (size_t)r < mr
                             ? _mm512_maskz_loadu_ps(mask[v], c + r * ldc + v * PAT_BF16_PANEL)
+                        : !accumulate && bias
+                            ? _mm512_maskz_loadu_ps(mask[v], bias + v * PAT_BF16_PANEL)
                             : _mm512_setzero_ps();
     for (size_t q = 0; q < pc; q++) {
         __m512bh bv[NV_MAX];
@@ -343,12 +348,13 @@ TARGET_BF16 static void round_rows_hardware(uint16_t *buf, const float *a, size_
 
 TARGET_BF16 static void tile_hardware(float *c, size_t ldc, const uint16_t *a, size_t lda,
                                       const uint16_t *b, size_t panel, size_t pc, size_t mr,
-                                      size_t ncols, int accumulate, size_t nv) {
+                                      size_t ncols, int accumulate, const float *bias,
+                                      size_t nv) {
     switch (nv) {
-    case 4: tile_hw(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, 4); break;
-    case 3: tile_hw(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, 3); break;
-    case 2: tile_hw(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, 2); break;
-    default: tile_hw(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, 1); break;
+    case 4: tile_hw(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, bias, 4); break;
+    case 3: tile_hw(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, bias, 3); break;
+    case 2: tile_hw(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, bias, 2); break;
+    default: tile_hw(c, ldc, a, lda, b, panel, pc, mr, ncols, accumulate, bias, 1); break;
     }
 }
 #endif
@@ -365,7 +371,8 @@ const char *pat_bf16_path_name(enum pat_bf16_path path) {
 /* ---- the product ------------------------------------------------------------------------ */
 
 typedef void tile_fn(float *c, size_t ldc, const uint16_t *a, size_t lda, const uint16_t *b,
-                     size_t panel, size_t pc, size_t mr, size_t ncols, int accumulate, size_t nv);
+                     size_t panel, size_t pc, size_t mr, size_t ncols, int accumulate,
+                     const float *bias, size_t nv);
 
 static tile_fn *pick_tile(enum pat_bf16_path path) {
 #if PAT_BF16_HW
@@ -382,24 +389,31 @@ static tile_fn *pick_tile(enum pat_bf16_path path) {
  * of equal width, a from rows of lda rounded values. */
 static void row_tiles(tile_fn *tile, float *c, size_t ldc, const uint16_t *a, size_t lda,
                       const struct pat_bf16_b *b, size_t mr, size_t n, size_t p0, size_t pc,
-                      int accumulate) {
+                      int accumulate, const float *bias) {
     const size_t panels = (n + PAT_BF16_PANEL - 1) / PAT_BF16_PANEL;
     const size_t groups = (panels + NV_MAX - 1) / NV_MAX, width = (panels + groups - 1) / groups;
     for (size_t v0 = 0; v0 < panels; v0 += width) { /* 6 panels: 3 + 3, not 4 + 2 */
         const size_t nv = panels - v0 < width ? panels - v0 : width;
         tile(c + v0 * PAT_BF16_PANEL, ldc, a, lda, b->p + v0 * b->panel + p0 * 2 * PAT_BF16_PANEL,
-             b->panel, pc, mr, n - v0 * PAT_BF16_PANEL, accumulate, nv);
+             b->panel, pc, mr, n - v0 * PAT_BF16_PANEL, accumulate,
+             bias ? bias + v0 * PAT_BF16_PANEL : NULL, nv);
     }
 }
 
-void pat_bf16_matmul(enum pat_bf16_path path, float *c, size_t ldc, const float *a, size_t ars,
-                     size_t aks, const struct pat_bf16_b *b, size_t m, size_t n, size_t k,
-                     int accumulate) {
+/* c = a · b, c += a · b (accumulate) or c = bias + a · b (bias, not accumulate). */
+static void product(enum pat_bf16_path path, float *c, size_t ldc, const float *a, size_t ars,
+                    size_t aks, const struct pat_bf16_b *b, const float *bias, size_t m, size_t n,
+                    size_t k, int accumulate) {
     tile_fn *tile = pick_tile(path);
     const size_t kp = (k + 1) / 2;
     uint16_t buf[MR * 2 * KCP];
     if (k == 0) {
-        for (size_t r = 0; r < m && !accumulate; r++) memset(c + r * ldc, 0, n * sizeof *c);
+        for (size_t r = 0; r < m && !accumulate; r++) {
+            if (bias)
+                for (size_t j = 0; j < n; j++) c[r * ldc + j] = flush(bias[j]);
+            else
+                memset(c + r * ldc, 0, n * sizeof *c);
+        }
         return;
     }
     for (size_t p0 = 0; p0 < kp; p0 += KCP) {
@@ -413,9 +427,21 @@ void pat_bf16_matmul(enum pat_bf16_path path, float *c, size_t ldc, const float 
 #endif
                 round_rows(buf, a + r0 * ars, ars, aks, mr, k, p0, pc);
             row_tiles(tile, c + r0 * ldc, ldc, buf, 2 * KCP, b, mr, n, p0, pc,
-                      accumulate || p0 > 0);
+                      accumulate || p0 > 0, bias);
         }
     }
+}
+
+void pat_bf16_matmul(enum pat_bf16_path path, float *c, size_t ldc, const float *a, size_t ars,
+                     size_t aks, const struct pat_bf16_b *b, size_t m, size_t n, size_t k,
+                     int accumulate) {
+    product(path, c, ldc, a, ars, aks, b, NULL, m, n, k, accumulate);
+}
+
+void pat_bf16_matmul_bias(enum pat_bf16_path path, float *c, size_t ldc, const float *a,
+                          size_t ars, size_t aks, const struct pat_bf16_b *b, const float *bias,
+                          size_t m, size_t n, size_t k) {
+    product(path, c, ldc, a, ars, aks, b, bias, m, n, k, 0);
 }
 
 void pat_bf16_matmul_rounded(enum pat_bf16_path path, float *c, size_t ldc, const uint16_t *a,
@@ -431,6 +457,6 @@ void pat_bf16_matmul_rounded(enum pat_bf16_path path, float *c, size_t ldc, cons
         const size_t pc = kp - p0 < KCP ? kp - p0 : KCP;
         for (size_t r0 = 0; r0 < m; r0 += MR)
             row_tiles(tile, c + r0 * ldc, ldc, a + r0 * lda + 2 * p0, lda, b,
-                      m - r0 < MR ? m - r0 : MR, n, p0, pc, accumulate || p0 > 0);
+                      m - r0 < MR ? m - r0 : MR, n, p0, pc, accumulate || p0 > 0, NULL);
     }
 }

@@ -69,6 +69,12 @@ struct pat_bf16_b {
 void pat_bf16_matmul(enum pat_bf16_path path, float *c, size_t ldc, const float *a, size_t ars, size_t aks,
                      const struct pat_bf16_b *b, size_t m, size_t n, size_t k, int accumulate);
 
+/* c (m, n) = bias (n) + a (m, k) · b (k, n): as filling c's rows with bias and
+ * accumulating, without the pass over c. */
+void pat_bf16_matmul_bias(enum pat_bf16_path path, float *c, size_t ldc, const float *a,
+                          size_t ars, size_t aks, const struct pat_bf16_b *b, const float *bias,
+                          size_t m, size_t n, size_t k);
+
 /* pat_bf16_matmul with a already rounded: row r is a[r*lda .. r*lda + k),
  * and when k is odd a[r*lda + k] must be 0 (the pair's missing half). */
 void pat_bf16_matmul_rounded(enum pat_bf16_path path, float *c, size_t ldc, const uint16_t *a,

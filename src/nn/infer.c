@@ -132,8 +132,7 @@ struct block_job {
 static void dense_rows_bf16(enum pat_bf16_path path, float *out, const float *a,
                             const struct pat_bf16_b *W, const float *bias, size_t rows, size_t I,
                             size_t O) {
-    fill_bias(out, O, bias, rows, O, 0);
-    pat_bf16_matmul(path, out, O, a, I, 1, W, rows, O, I, 1);
+    pat_bf16_matmul_bias(path, out, O, a, I, 1, W, bias, rows, O, I);
 }
 
 /* bf16: job j of 3 per row block: q (scaled), k rows into kt, v rows into ctx. */
