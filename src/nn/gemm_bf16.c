@@ -5,10 +5,12 @@
  * (a pair read as one 32-bit word has the even element in the low half,
  * as VDPBF16PS reads it), then every group of up to 4 panels gets an
  * (MR, 64) register tile: for each pair, 4 panel loads, and per row one
- * broadcast and 4 VDPBF16PS. The emulation computes each element with the
- * same steps one at a time: acc = flush(fma(a_odd, b_odd, acc)), then
- * the even pair, where a product of two bf16 values is exact in float32
- * so the fma rounds once, as the instruction does.
+ * broadcast and 4 VDPBF16PS. The emulation takes each element through the
+ * same steps (16 columns at a time, so that it vectorizes):
+ * acc = flush(fma(a_odd, b_odd, acc)), then the even pair; a product of two
+ * bf16 values is exact in float32, so the fma rounds once, as the
+ * instruction does. Conversions and packing use VCVTNE(2)PS2BF16 on the
+ * hardware path and the same rounding in C elsewhere (tested equal).
  */
 #include "nn/gemm_bf16.h"
 
