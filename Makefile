@@ -184,6 +184,15 @@ bench: $(BUILD)/pat $(BUILD)/bench/bench_job
 	/usr/bin/python3 bench/bench.py --build $(BUILD) --threads $(or $(THREADS),2) \
 	    $(if $(filter 1,$(QUICK)),--quick)
 
+# bf16 inference against float32 only (PAT-M and -L, batch 1 and 16; also part
+# of make bench), and its accuracy on the Depresjon days (bench/bf16_accuracy.sh).
+.PHONY: bench-bf16 bench-bf16-accuracy
+bench-bf16: $(BUILD)/bench/bench_job
+	/usr/bin/python3 bench/bench.py --build $(BUILD) --threads $(or $(THREADS),2) --bf16-only \
+	    --out $(BUILD)/bench/report-bf16.md
+bench-bf16-accuracy: $(BUILD)/pat
+	sh bench/bf16_accuracy.sh $(BUILD)
+
 # Threads on a busy machine (a busy loop on CPU 0) and a quiet one (bench/busy.py;
 # also part of make bench).
 .PHONY: bench-busy

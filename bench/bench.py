@@ -2,6 +2,7 @@
 """Benchmarks of pat against the PyTorch reference and the machine's GEMM rate.
 
     /usr/bin/python3 bench/bench.py [--build build] [--threads 2] [--quick] [--out FILE]
+                                    [--bf16-only]
 
 (`make bench` and `make bench QUICK=1` run it.) Every job runs in its own process, so
 that its peak resident memory (getrusage maxrss) is its own: bench/bench_job (pat, C)
@@ -257,6 +258,26 @@ class Bench:
                      f"{16e3 / float(inf['seq_per_s']):.0f} ms; pat embed whole "
                      f"{statistics.median(whole) * 1e3:.0f} ms")
 
+    def run_bf16(self):
+        """pat_predict_ex at bf16 against float32, PAT-M and PAT-L, batch 1 and 16: the
+        two precisions alternate, twice each, and each keeps its best run."""
+        rows = []
+        for arch in ("M", "L"):
+            for batch in (1, 16):
+                reps = self.plan.infer_reps(arch, batch, False)
+                best = {}
+                for _ in range(2):
+                    for prec in ("fp32", "bf16"):
+                        r = self.measure([self.job, "infer", arch, str(batch), str(reps),
+                                          str(self.args.threads), prec])
+                        if r and float(r.get("seq_per_s", 0)) > float(best.get(prec, {}).get(
+                                "seq_per_s", 0)):
+                            best[prec] = r
+                rows.append((arch, batch, best.get("fp32", {}), best.get("bf16", {})))
+                self.log(f"  {arch} infer b{batch}: fp32 {best.get('fp32', {}).get('seq_per_s')}"
+                         f" seq/s, bf16 {best.get('bf16', {}).get('seq_per_s')} seq/s")
+        self.extra["bf16"] = rows
+
     def run_shapes(self):
         res = subprocess.run([self.job, "shapes", "3", "1"], capture_output=True, text=True,
                              env=dict(self.env, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))
@@ -274,6 +295,10 @@ class Bench:
 
     def run(self):
         t0 = time.time()
+        if self.args.bf16_only:
+            self.run_bf16()
+            self.extra["minutes"] = (time.time() - t0) / 60
+            return
         self.run_tile()
         self.run_sgemm()
         for arch in self.plan.archs:
@@ -284,6 +309,7 @@ class Bench:
         self.run_pretrain()
         self.run_sgemm()
         self.run_cli()
+        self.run_bf16()
         if not self.args.quick:
             self.run_shapes()
         self.extra["busy"] = busy.run_all(self.args.build, 3, self.log)
@@ -292,9 +318,13 @@ class Bench:
 
 # ---- report -------------------------------------------------------------------------
 
+def cpu_name():
+    return next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
+                 if ln.startswith("model name")), platform.processor())
+
+
 def machine():
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
-                if ln.startswith("model name")), platform.processor())
+    cpu = cpu_name()
     flags = next((ln for ln in open("/proc/cpuinfo") if ln.startswith("flags")), "")
     isa = "avx512f" if " avx512f" in flags else "avx2" if " avx2" in flags else "sse2"
     mem = next(int(ln.split()[1]) for ln in open("/proc/meminfo") if ln.startswith("MemTotal"))
@@ -421,6 +451,25 @@ class Report:
             self.target("CSV parse + write <= 10% of PAT-S batch-16 inference",
                         f"{share * 100:.1f}%", "10%", share <= 0.10)
 
+    def bf16(self):
+        rows = self.b.extra.get("bf16")
+        if not rows:
+            return
+        path = next((r[3].get("path") for r in rows if r[3].get("path")), "?")
+        self.out()
+        self.out(f"bf16 against float32 (pat_predict_ex, one-week rows, best of 2 alternating "
+                 f"runs each; bf16 path: {path}; CPU: {cpu_name()}):")
+        self.out()
+        self.out("| arch | batch | fp32 seq/s | bf16 seq/s | bf16 / fp32 |")
+        self.out("|---|---:|---:|---:|---:|")
+        for arch, batch, f, h in rows:
+            fs, hs = float(f.get("seq_per_s", 0)), float(h.get("seq_per_s", 0))
+            ratio = hs / fs if fs > 0 else 0.0
+            self.out(f"| PAT-{arch} | {batch} | {fnum(fs, 2)} | {fnum(hs, 2)} | {ratio:.2f}x |")
+            if batch == 16:
+                self.target(f"PAT-{arch} batch 16 inference, bf16 >= 1.7x float32",
+                            f"{ratio:.2f}x", "1.7x", ratio >= 1.7)
+
     def shapes(self):
         rows = self.b.extra.get("shapes")
         if not rows:
@@ -446,6 +495,13 @@ class Report:
 
     def render(self):
         b = self.b
+        if b.args.bf16_only:
+            self.out(f"Machine: {machine()}. Threads: {b.args.threads}.")
+            self.bf16()
+            self.out()
+            for what, value, goal, met in self.targets:
+                self.out(f"- [{'met' if met else 'NOT MET'}] {what}: {value} (target {goal})")
+            return "\n".join(self.lines) + "\n"
         self.out(f"Machine: {machine()}.")
         self.out(f"Threads: {b.args.threads} (pat's pool, torch.set_num_threads, OpenBLAS), "
                  f"OMP_WAIT_POLICY=passive for torch. "
@@ -466,6 +522,7 @@ class Report:
         self.out()
         self.table()
         self.threads_and_cli()
+        self.bf16()
         self.shapes()
         lines, targets = b.extra.get("busy", ([], []))
         if lines:
@@ -489,6 +546,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="S and M, batch 1 and 16 only")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--bf16-only", action="store_true",
+                    help="only bf16 against float32 (PAT-M and -L, batch 1 and 16)")
     ap.add_argument("--max-wait", type=float, default=60,
                     help="seconds to wait for an idle machine before each job (default 60)")
     ap.add_argument("--wait-budget", type=float, default=300,

@@ -1,7 +1,10 @@
 /* bench_job.c - one benchmark job per process, so that the peak resident
  * memory (getrusage) belongs to that job alone.
  *
- *     bench_job infer ARCH BATCH REPS THREADS   pat_predict on BATCH one-week sequences
+ *     bench_job infer ARCH BATCH REPS THREADS [fp32|bf16]
+ *                                                pat_predict_ex on BATCH one-week sequences
+ *                                                at that precision (default fp32); bf16
+ *                                                prints path=avx512-bf16 or path=emulated
  *     bench_job train ARCH BATCH STEPS THREADS  STEPS fine-tuning steps of BATCH sequences
  *     bench_job pretrain ARCH BATCH STEPS THREADS  STEPS masked-autoencoder steps of BATCH
  *                                                one-week rows (mask 0.9, one mask per
@@ -33,6 +36,7 @@
 #include "io/decimal.h"
 #include "nn/gemm.h"
 #include "nn/tile_choice.h"
+#include "nn/gemm_bf16.h"
 #include "pat.h"
 #include "rng.h"
 #include "nn/mae.h"
@@ -85,20 +89,23 @@ static struct pat_model *make_model(const char *arch) {
     return m;
 }
 
-/* One warm-up call, then REPS timed calls of pat_predict on BATCH rows. */
-static int job_infer(const char *arch, size_t batch, size_t reps) {
+/* One warm-up call, then REPS timed calls of pat_predict_ex on BATCH rows
+ * (each call packs the bf16 weights again: that cost is included). */
+static int job_infer(const char *arch, size_t batch, size_t reps, enum pat_precision prec) {
     struct pat_model *m = make_model(arch);
     float *x = random_input(batch * BENCH_T, 7), *out = calloc(batch, sizeof *out);
     struct pat_err err;
-    int ok = m && x && out && pat_predict(m, x, batch, BENCH_T, out, &err) == PAT_OK;
+    int ok = m && x && out && pat_predict_ex(m, x, batch, BENCH_T, prec, out, &err) == PAT_OK;
     const double t0 = now_seconds(), c0 = cpu_seconds();
     for (size_t r = 0; ok && r < reps; r++)
-        ok = pat_predict(m, x, batch, BENCH_T, out, &err) == PAT_OK;
+        ok = pat_predict_ex(m, x, batch, BENCH_T, prec, out, &err) == PAT_OK;
     const double sec = now_seconds() - t0, cpu = cpu_seconds() - c0;
     if (ok)
         printf("job=infer arch=%s batch=%zu reps=%zu seconds=%.4f seq_per_s=%.4f cpu_s=%.4f "
-               "maxrss_kb=%ld\n",
-               arch, batch, reps, sec, (double)(batch * reps) / sec, cpu, maxrss_kb());
+               "maxrss_kb=%ld precision=%s path=%s\n",
+               arch, batch, reps, sec, (double)(batch * reps) / sec, cpu, maxrss_kb(),
+               prec == PAT_PRECISION_BF16 ? "bf16" : "fp32",
+               prec == PAT_PRECISION_BF16 ? pat_bf16_path_name(pat_bf16_path_detect()) : "-");
     else
         fprintf(stderr, "bench_job infer: %s\n", m && x && out ? err.msg : "setup failed");
     free(x), free(out);
@@ -366,7 +373,11 @@ int main(int argc, char **argv) {
     if (shapes) return job_shapes(strtoul(argv[2], NULL, 10));
     if (argc < 6) return 2;
     const size_t batch = strtoul(argv[3], NULL, 10), reps = strtoul(argv[4], NULL, 10);
-    if (strcmp(argv[1], "infer") == 0) return job_infer(argv[2], batch, reps);
+    if (strcmp(argv[1], "infer") == 0) {
+        const int bf16 = argc > 6 && strcmp(argv[6], "bf16") == 0;
+        if (argc > 6 && !bf16 && strcmp(argv[6], "fp32") != 0) return 2;
+        return job_infer(argv[2], batch, reps, bf16 ? PAT_PRECISION_BF16 : PAT_PRECISION_FP32);
+    }
     if (strcmp(argv[1], "train") == 0) return job_train(argv[2], batch, reps);
     if (strcmp(argv[1], "pretrain") == 0) return job_pretrain(argv[2], batch, reps);
     fprintf(stderr, "bench_job: unknown job '%s'\n", argv[1]);

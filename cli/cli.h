@@ -76,6 +76,16 @@ void cli_set_threads(int threads);
 #define CLI_MAX_MINUTES 80640
 /* Parse --max-minutes (1..2^26); prints the usage error itself. */
 int cli_parse_max_minutes(const char *cmd, const char *arg, size_t *out);
+/* Parse --precision fp32|bf16 (also float32, bfloat16); prints the usage
+ * error itself. */
+int cli_parse_precision(const char *cmd, const char *arg, enum pat_precision *out);
+/* With bf16 on a CPU without AVX512-BF16, say on stderr (unless quiet)
+ * that it runs emulated: the same results, slower than float32. */
+void cli_note_precision(const char *cmd, enum pat_precision p, int quiet);
+#define CLI_PRECISION_HELP \
+    "      --precision P    fp32 (default, exact float32) or bf16: bfloat16 products\n" \
+    "                       with float32 sums (AVX512-BF16; emulated, slower, on\n" \
+    "                       other CPUs), faster; its error: docs/benchmarks.md\n"
 /* PAT_ERR_USAGE when a row (1-based `row` of path) of T minutes exceeds max. */
 enum pat_status cli_check_row_length(size_t T, size_t max, size_t row, const char *path,
                                      struct pat_err *err);

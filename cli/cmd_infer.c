@@ -18,6 +18,7 @@ struct infer_opts {
     const char *model, *input, *output;
     size_t batch, max_minutes;
     int threads, quiet;
+    enum pat_precision precision;
 };
 
 static const char *const infer_help[] = {
@@ -49,6 +50,7 @@ static void print_infer_help(enum infer_kind kind) {
           "  -t, --threads N      threads (default: OMP_NUM_THREADS or all CPUs)\n"
           "      --max-minutes N  refuse rows longer than N minutes (default 80640, 8 weeks;\n"
           "                       attention's cost grows with the square of the length)\n"
+          CLI_PRECISION_HELP
           "  -q, --quiet          no progress on standard error\n"
           "  -h, --help           this help\n"
           "Inputs are used as they are unless the model carries a scaler (scaler/mean,\n"
@@ -63,7 +65,7 @@ static int parse_infer_opts(int argc, char **argv, struct infer_opts *o) {
         {"output", required_argument, 0, 'o'}, {"batch", required_argument, 0, 'b'},
         {"threads", required_argument, 0, 't'}, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},         {"max-minutes", required_argument, 0, 'M'},
-        {0, 0, 0, 0}};
+        {"precision", required_argument, 0, 'P'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:i:o:b:t:qh", longopts, NULL)) != -1) {
@@ -85,6 +87,9 @@ static int parse_infer_opts(int argc, char **argv, struct infer_opts *o) {
         case 'M':
             if (cli_parse_max_minutes(o->cmd, optarg, &o->max_minutes) != EXIT_OK)
                 return EXIT_USAGE;
+            break;
+        case 'P':
+            if (cli_parse_precision(o->cmd, optarg, &o->precision) != EXIT_OK) return EXIT_USAGE;
             break;
         case 'q': o->quiet = 1; break;
         case 'h': print_infer_help(o->kind); return EXIT_OK;
@@ -132,9 +137,9 @@ static enum pat_status run_rows(const struct infer_opts *o, const struct pat_mod
                                 const float *x, size_t rows, size_t T, float *res,
                                 struct pat_err *err) {
     if (!rows) return PAT_OK;
-    if (o->kind == INFER_EMBED) return pat_embed(m, x, rows, T, res, err);
-    if (o->kind == INFER_PREDICT) return pat_predict(m, x, rows, T, res, err);
-    return pat_explain(m, x, rows, T, res, err);
+    if (o->kind == INFER_EMBED) return pat_embed_ex(m, x, rows, T, o->precision, res, err);
+    if (o->kind == INFER_PREDICT) return pat_predict_ex(m, x, rows, T, o->precision, res, err);
+    return pat_explain_ex(m, x, rows, T, o->precision, res, err);
 }
 
 /* Width of one result row for sequences of T minutes. */
@@ -307,6 +312,7 @@ static int run_infer(int argc, char **argv, enum infer_kind kind) {
     const int root = pat_dist_is_root(&dist);
     o.quiet |= !root;
     cli_set_threads(o.threads);
+    cli_note_precision(o.cmd, o.precision, o.quiet);
     struct pat_err err = {0};
     struct pat_model *m = NULL;
     struct row_source in = {0};
@@ -329,8 +335,10 @@ static int run_infer(int argc, char **argv, enum infer_kind kind) {
     else if (root) output_abort(&out);
     if (st == PAT_OK && !o.quiet) {
         double dt = now_seconds() - t0;
-        fprintf(stderr, "pat %s: %zu rows with %s in %.2f s (%.2f rows/s)\n", o.cmd, total,
-                pat_config_name(pat_model_config(m)), dt, dt > 0 ? (double)total / dt : 0.0);
+        fprintf(stderr, "pat %s: %zu rows with %s%s in %.2f s (%.2f rows/s)\n", o.cmd, total,
+                pat_config_name(pat_model_config(m)),
+                o.precision == PAT_PRECISION_BF16 ? " at bf16" : "", dt,
+                dt > 0 ? (double)total / dt : 0.0);
     }
     source_close(&in);
     pat_model_free(m);

@@ -84,6 +84,9 @@ static void print_score_help(void) {
           "Other:\n"
           "  -b, --batch N          windows per inference call (default 64)\n"
           "  -t, --threads N        threads (results do not depend on it)\n"
+          "      --precision P      fp32 (default, exact float32) or bf16: bfloat16 products\n"
+          "                         with float32 sums (AVX512-BF16; emulated, slower, on\n"
+          "                         other CPUs), faster; its error: docs/benchmarks.md\n"
           "  -q, --quiet            no progress on standard error\n"
           "  -h, --help             this help\n"
           "Under mpirun -np N (a make MPI=1 build) the ranks share the participants and\n"
@@ -94,7 +97,7 @@ static void print_score_help(void) {
 enum {
     O_RECIPE = 256, O_WINDOWS, O_JSON, O_CHART, O_FORMAT, O_LAYOUT, O_START, O_IDCOL,
     O_TIMECOL, O_VALUECOL, O_CLOCKCOL, O_KEEP_NONWEAR, O_ALLOW, O_LOG1P, O_NO_LOG1P, O_SMOOTH,
-    O_NO_DST, O_DATE_FORMAT, O_EPOCH_AGG, O_KEYED /* options that set a recipe key: O_KEYED + index in keyed[] */
+    O_NO_DST, O_DATE_FORMAT, O_EPOCH_AGG, O_PRECISION, O_KEYED /* options that set a recipe key: O_KEYED + index in keyed[] */
 };
 
 /* Command-line options that set one recipe key to their argument. */
@@ -194,6 +197,8 @@ static int other_opt(struct score_opts *o, int c) {
         o->threads = (int)v;
         return rc;
     case 'q': o->quiet = 1; return -1;
+    case O_PRECISION:
+        return cli_parse_precision("score", optarg, &o->sp.precision) == EXIT_OK ? -1 : EXIT_USAGE;
     }
     if (c >= O_KEYED && c < O_KEYED + (int)NKEYED) return add_override(o, keyed[c - O_KEYED][1], optarg);
     return 0;
@@ -225,7 +230,7 @@ static int parse_score_opts(int argc, char **argv, struct score_opts *o) {
         {"no-log1p", no_argument, 0, O_NO_LOG1P}, {"smooth", no_argument, 0, O_SMOOTH},
         {"no-dst", no_argument, 0, O_NO_DST},     {"batch", required_argument, 0, 'b'},
         {"threads", required_argument, 0, 't'},   {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'}};
+        {"precision", required_argument, 0, O_PRECISION}, {"help", no_argument, 0, 'h'}};
     size_t nf = sizeof fixed / sizeof fixed[0];
     memcpy(longopts, fixed, sizeof fixed);
     for (size_t k = 0; k < NKEYED; k++)
@@ -538,6 +543,7 @@ int cmd_score(int argc, char **argv) {
     int rc = parse_score_opts(argc, argv, o);
     if (rc < 0) {
         cli_set_threads(o->threads);
+        cli_note_precision("score", o->sp.precision, o->quiet);
         struct pat_err err = {0};
         rc = run_score(o, &err) == PAT_OK ? EXIT_OK : cli_report("score", &err);
     }

@@ -132,6 +132,24 @@ int cli_parse_max_minutes(const char *cmd, const char *arg, size_t *out) {
     return EXIT_OK;
 }
 
+int cli_parse_precision(const char *cmd, const char *arg, enum pat_precision *out) {
+    if (strcmp(arg, "fp32") == 0 || strcmp(arg, "float32") == 0)
+        *out = PAT_PRECISION_FP32;
+    else if (strcmp(arg, "bf16") == 0 || strcmp(arg, "bfloat16") == 0)
+        *out = PAT_PRECISION_BF16;
+    else
+        return cli_usage_error(cmd, "--precision must be fp32 or bf16, got '%s'", arg);
+    return EXIT_OK;
+}
+
+void cli_note_precision(const char *cmd, enum pat_precision p, int quiet) {
+    if (quiet || p != PAT_PRECISION_BF16) return;
+    const char *path = pat_precision_path(p);
+    if (strstr(path, "emulated"))
+        fprintf(stderr, "pat %s: %s: the same results as on a CPU with AVX512-BF16, slower "
+                        "than fp32\n", cmd, path);
+}
+
 enum pat_status cli_check_row_length(size_t T, size_t max, size_t row, const char *path,
                                      struct pat_err *err) {
     if (T <= max) return PAT_OK;

@@ -195,6 +195,31 @@ PAT_API enum pat_status pat_predict(const struct pat_model *m, const float *x, s
 PAT_API enum pat_status pat_explain(const struct pat_model *m, const float *x, size_t B,
                                     size_t T, float *out, struct pat_err *err);
 
+/* Precision of inference. PAT_PRECISION_FP32 (what pat_embed, pat_predict
+ * and pat_explain run) is exact float32. PAT_PRECISION_BF16 rounds both
+ * factors of every Dense product (projections, output projection,
+ * feed-forward) and of attention (q·k, probabilities·v) to bfloat16 and
+ * sums the products in float32 (VDPBF16PS on CPUs with AVX512-BF16; an
+ * exact emulation, same bits but slower, elsewhere); patch embedding,
+ * softmax, LayerNorm, residuals and the head stay float32. Results are the
+ * same for any thread count; docs/benchmarks.md gives their error. */
+enum pat_precision { PAT_PRECISION_FP32 = 0, PAT_PRECISION_BF16 = 1 };
+
+/* pat_embed, pat_predict, pat_explain at a chosen precision. */
+PAT_API enum pat_status pat_embed_ex(const struct pat_model *m, const float *x, size_t B,
+                                     size_t T, enum pat_precision precision, float *out,
+                                     struct pat_err *err);
+PAT_API enum pat_status pat_predict_ex(const struct pat_model *m, const float *x, size_t B,
+                                       size_t T, enum pat_precision precision, float *out,
+                                       struct pat_err *err);
+PAT_API enum pat_status pat_explain_ex(const struct pat_model *m, const float *x, size_t B,
+                                       size_t T, enum pat_precision precision, float *out,
+                                       struct pat_err *err);
+
+/* How a precision runs here: "float32", "bf16 (AVX512-BF16)" or "bf16
+ * (emulated: ...)" (no AVX512-BF16 on this CPU, or PAT_ISA below avx512). */
+PAT_API const char *pat_precision_path(enum pat_precision precision);
+
 /* Threads of the library's pool (embed/predict/explain, training): n = 0
  * restores the default (OMP_NUM_THREADS when set, else the CPUs the process
  * may run on).

@@ -435,12 +435,14 @@ struct job {
     float *out;
     int threads;
     const char *rows_transform; /* dataset rows: their transform; else NULL */
+    enum pat_precision precision;
 };
 
 static enum pat_status job_call(struct pat_model *m, const struct job *j, struct pat_err *err) {
-    if (j->kind == RUN_EMBED) return pat_embed(m, j->x, j->B, j->T, j->out, err);
-    if (j->kind == RUN_PREDICT) return pat_predict(m, j->x, j->B, j->T, j->out, err);
-    return pat_explain(m, j->x, j->B, j->T, j->out, err);
+    if (j->kind == RUN_EMBED) return pat_embed_ex(m, j->x, j->B, j->T, j->precision, j->out, err);
+    if (j->kind == RUN_PREDICT)
+        return pat_predict_ex(m, j->x, j->B, j->T, j->precision, j->out, err);
+    return pat_explain_ex(m, j->x, j->B, j->T, j->precision, j->out, err);
 }
 
 /* Rows of a dataset already went through its transform: when the model
@@ -572,11 +574,21 @@ static PyObject *run_array(ModelObject *self, struct pat_model *m, PyObject *x, 
 
 static PyObject *model_run(ModelObject *self, PyObject *args, PyObject *kwargs,
                            enum run_kind kind) {
-    static char *kwlist[] = {"x", "threads", NULL};
+    static char *kwlist[] = {"x", "threads", "precision", NULL};
     PyObject *x, *threads_obj = Py_None;
+    const char *precision = "fp32";
     struct job j = {.kind = kind, .threads = self->threads};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$O", kwlist, &x, &threads_obj)) return NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$Os", kwlist, &x, &threads_obj, &precision))
+        return NULL;
     if (threads_obj != Py_None && parse_threads(threads_obj, &j.threads) != 0) return NULL;
+    if (strcmp(precision, "fp32") == 0) {
+        j.precision = PAT_PRECISION_FP32;
+    } else if (strcmp(precision, "bf16") == 0) {
+        j.precision = PAT_PRECISION_BF16;
+    } else {
+        PyErr_Format(PyExc_ValueError, "precision must be 'fp32' or 'bf16', got '%s'", precision);
+        return NULL;
+    }
     struct pat_model *m = model_pin(self);
     if (!m) return NULL;
     PyObject *result;

@@ -63,6 +63,24 @@ def test_reference_values_close():
         assert np.allclose(m.embed(x), ref, rtol=1e-4, atol=1e-5)
 
 
+def test_precision_bf16_within_bounds():
+    """precision="bf16" is close to the default float32 (docs/benchmarks.md
+    "bf16": 3% relative L2 per embedding, 0.02 per probability); "fp32" is the
+    default; other values raise ValueError."""
+    x = read_csv(fixture("model", "x_day.csv"))
+    with pat.load(fixture("model", "m.safetensors")) as m:
+        e32 = m.embed(x)
+        assert same_bits(m.embed(x, precision="fp32"), e32)
+        e16 = m.embed(x, precision="bf16")
+        rel = np.linalg.norm(e16 - e32, axis=1) / np.linalg.norm(e32, axis=1)
+        assert rel.max() <= 3e-2 and rel.max() > 0
+        try:
+            m.embed(x, precision="fp16")
+            assert False, "fp16 accepted"
+        except ValueError:
+            pass
+
+
 def test_float64_and_layouts_give_the_same_bits():
     x = read_csv(fixture("model", "x_day.csv"))
     with pat.load(fixture("model", "s.safetensors")) as m:

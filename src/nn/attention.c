@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "nn/gemm.h"
+#include "nn/gemm_bf16.h"
 #include "nn/pool.h"
 #include "util.h"
 
@@ -198,7 +199,40 @@ struct att_fwd {
     size_t N, H, K;
     const float *q, *kt, *vh;  /* (N, H, K), (H, K, N), (H, N, K) */
     float *ctx, *colsum, *lse; /* (N, H, K), NULL or (H, tiles, N), NULL or (H, N) */
+    const struct pat_att_bf16 *bf; /* NULL, or the bf16 factors (kt and vh unused) */
 };
+
+/* s (rows, bk) [KEY_TILE] = q rows [t0, t0+rows) · keys [j0, j0+bk) of head h. */
+PAT_INLINE void scores(enum pat_isa isa, const struct att_fwd *a, float *s, size_t t0, size_t h,
+                       size_t j0, size_t rows, size_t bk) {
+    const size_t N = a->N, K = a->K, HK = a->H * K;
+    const float *qa = a->q + t0 * HK + h * K;
+    if (!a->bf) {
+        pat_matmul(isa, s, KEY_TILE, qa, HK, 1, a->kt + h * K * N + j0, N, rows, bk, K, 0);
+        return;
+    }
+    const struct pat_att_bf16 *bf = a->bf; /* j0 is a multiple of KEY_TILE, so of 16 */
+    const struct pat_bf16_b b = {bf->kt + h * bf->kt_head + j0 / PAT_BF16_PANEL * bf->kt_panel,
+                                 bf->kt_panel};
+    if (bf->q16)
+        pat_bf16_matmul_rounded(bf->path, s, KEY_TILE, bf->q16 + t0 * HK + h * K, HK, &b, rows,
+                                bk, K, 0);
+    else
+        pat_bf16_matmul(bf->path, s, KEY_TILE, qa, HK, 1, &b, rows, bk, K, 0);
+}
+
+/* o (rows, K) (+)= p (rows, bk) [KEY_TILE] · values [j0, j0+bk) of head h. */
+PAT_INLINE void context(enum pat_isa isa, const struct att_fwd *a, float *o, const float *p,
+                        size_t h, size_t j0, size_t rows, size_t bk) {
+    const size_t N = a->N, K = a->K;
+    if (!a->bf) {
+        pat_matmul(isa, o, K, p, KEY_TILE, 1, a->vh + (h * N + j0) * K, K, rows, K, bk, j0 > 0);
+        return;
+    }
+    const struct pat_att_bf16 *bf = a->bf; /* j0 is even: a whole pair offset */
+    const struct pat_bf16_b b = {bf->v + h * bf->v_head + j0 * PAT_BF16_PANEL, bf->v_panel};
+    pat_bf16_matmul(bf->path, o, K, p, KEY_TILE, 1, &b, rows, K, bk, j0 > 0);
+}
 
 /* Scratch of one thread. */
 struct att_scratch {
@@ -254,12 +288,11 @@ static int workers_free(struct att_workers *ws) {
 /* Explanation sums of the tile's rows into colsum (N), from the final m, l. */
 PAT_INLINE void forward_colsum(enum pat_isa isa, const struct att_fwd *a, struct att_scratch *w,
                                size_t h, size_t t0, size_t rows, float *colsum) {
-    const size_t N = a->N, HK = a->H * a->K;
-    const float *qa = a->q + (t0 * a->H + h) * a->K, *kth = a->kt + h * a->K * N;
+    const size_t N = a->N;
     memset(colsum, 0, N * sizeof *colsum);
     for (size_t j0 = 0; j0 < N; j0 += KEY_TILE) {
         const size_t bk = N - j0 < KEY_TILE ? N - j0 : KEY_TILE;
-        pat_matmul(isa, w->s, KEY_TILE, qa, HK, 1, kth + j0, N, rows, bk, a->K, 0);
+        scores(isa, a, w->s, t0, h, j0, rows, bk);
         colsum_tile(colsum + j0, w->s, KEY_TILE, rows, bk, w->m, w->l, isa != PAT_ISA_PORTABLE);
     }
 }
@@ -267,15 +300,14 @@ PAT_INLINE void forward_colsum(enum pat_isa isa, const struct att_fwd *a, struct
 /* One (head h, query rows t0 .. t0+rows) job of the forward. */
 PAT_INLINE void forward_job(enum pat_isa isa, const struct att_fwd *a, struct att_scratch *w,
                             size_t h, size_t tile) {
-    const size_t N = a->N, H = a->H, K = a->K, HK = H * K, t0 = tile * PAT_ATT_TILE;
+    const size_t N = a->N, H = a->H, K = a->K, t0 = tile * PAT_ATT_TILE;
     const size_t rows = N - t0 < PAT_ATT_TILE ? N - t0 : PAT_ATT_TILE;
-    const float *qa = a->q + (t0 * H + h) * K, *kth = a->kt + h * K * N, *vhh = a->vh + h * N * K;
     for (size_t j0 = 0; j0 < N; j0 += KEY_TILE) {
         const size_t bk = N - j0 < KEY_TILE ? N - j0 : KEY_TILE;
-        pat_matmul(isa, w->s, KEY_TILE, qa, HK, 1, kth + j0, N, rows, bk, K, 0);
+        scores(isa, a, w->s, t0, h, j0, rows, bk);
         softmax_tile(w->s, KEY_TILE, rows, bk, w->m, w->l, w->d, K, j0 == 0,
                      isa != PAT_ISA_PORTABLE);
-        pat_matmul(isa, w->d, K, w->s, KEY_TILE, 1, vhh + j0 * K, K, rows, K, bk, j0 > 0);
+        context(isa, a, w->d, w->s, h, j0, rows, bk);
     }
     for (size_t r = 0; r < rows; r++) {
         const float inv = 1.0f / w->l[r];
@@ -340,16 +372,27 @@ static void forward_task(void *ctx, size_t job, size_t worker) {
     if (w) forward_dispatch(j->isa, j->a, w, job / j->tiles, job % j->tiles);
 }
 
-int pat_attention(float *ctx, float *colsum, float *lse, const float *q, const float *kt,
-                  const float *vh, size_t N, size_t H, size_t K) {
-    const struct att_fwd a = {N, H, K, q, kt, vh, ctx, colsum, lse};
+static int attention_forward(const struct att_fwd *a) {
+    const size_t N = a->N, H = a->H, K = a->K;
     const size_t tiles = pat_attention_tiles(N), jobs = H * tiles;
     struct att_workers ws;
     if (workers_init(&ws, jobs, K)) {
-        struct fwd_job j = {pat_isa_active(), &a, &ws, tiles};
+        struct fwd_job j = {pat_isa_active(), a, &ws, tiles};
         pat_pool_run(jobs, ws.n, forward_task, &j);
     }
     return workers_free(&ws);
+}
+
+int pat_attention(float *ctx, float *colsum, float *lse, const float *q, const float *kt,
+                  const float *vh, size_t N, size_t H, size_t K) {
+    const struct att_fwd a = {N, H, K, q, kt, vh, ctx, colsum, lse, NULL};
+    return attention_forward(&a);
+}
+
+int pat_attention_bf16(float *ctx, float *colsum, const float *q, const struct pat_att_bf16 *bf,
+                       size_t N, size_t H, size_t K) {
+    const struct att_fwd a = {N, H, K, q, NULL, NULL, ctx, colsum, NULL, bf};
+    return attention_forward(&a);
 }
 
 /* ---- backward ------------------------------------------------------------------- */

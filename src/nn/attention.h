@@ -14,6 +14,9 @@
 #define PAT_ATTENTION_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "nn/gemm_bf16.h"
 
 /* Query rows (forward) or key rows (backward) handled together, a multiple
  * of the register tile's 6 rows. The explanation partial sums are kept per
@@ -39,6 +42,22 @@ void pat_heads_merge(float *dst, const float *src, size_t N, size_t H, size_t K)
  * Returns 0 when a scratch allocation fails, 1 on success. */
 int pat_attention(float *ctx, float *colsum, float *lse, const float *q, const float *kt,
                   const float *vh, size_t N, size_t H, size_t K);
+
+/* The bf16 factors of one block's attention (nn/gemm_bf16.h): per head h,
+ * k^T (K, N) packed at kt + h*kt_head and v (N, K) packed at v + h*v_head,
+ * with kt_panel = pat_bf16_panel_len(K), v_panel = pat_bf16_panel_len(N);
+ * q16: NULL, or q (N, H, K) already rounded (only when K is even). */
+struct pat_att_bf16 {
+    enum pat_bf16_path path;
+    const uint16_t *kt, *v, *q16;
+    size_t kt_head, v_head, kt_panel, v_panel;
+};
+
+/* pat_attention with both products (q·k^T, p·v) in bf16 with float32 sums:
+ * q (N, H, K) float32 (rounded to bf16 in the product), the probabilities
+ * rounded likewise; softmax and the explanation sums stay float32. */
+int pat_attention_bf16(float *ctx, float *colsum, const float *q, const struct pat_att_bf16 *bf,
+                       size_t N, size_t H, size_t K);
 
 /* Gradients of pat_attention with respect to q, k and v, all (N, H, K),
  * written (not accumulated), from dctx (N, H, K) and the forward's q, k, v

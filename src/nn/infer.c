@@ -16,6 +16,7 @@
 #include "nn/attention.h"
 #include "nn/gemm.h"
 #include "nn/infer.h"
+#include "nn/infer_bf16.h"
 #include "nn/kernels.h"
 #include "nn/model.h"
 #include "nn/pool.h"
@@ -35,28 +36,47 @@ struct workspace {
     float *ff;          /* (N, F) feed-forward hidden */
     float *colsum;      /* (H, tiles, N) explanation partial sums, or NULL */
     float *mem;         /* one allocation holding all of the above */
+    const struct pat_bf16_weights *bf; /* NULL (float32), or the packed kernels: */
+    uint16_t *kv;       /* bf16: the memory of seq */
+    struct pat_bf16_seq seq; /* bf16: packed keys and values, rounded q and k (kt holds
+                                k (N, H*K), ctx holds v (N, H*K) until attention) */
 };
 
 static void workspace_free(struct workspace *w) {
     free(w->mem);
+    free(w->kv);
     memset(w, 0, sizeof *w);
 }
 
 /* One allocation, so that malloc keeps reusing the same memory from call
  * to call instead of mapping (and page-faulting) fresh pages each time. */
 static enum pat_status workspace_init(struct workspace *w, const struct pat_config *c,
-                                      size_t T, size_t N, int explain, struct pat_err *err) {
+                                      size_t T, size_t N, int explain,
+                                      const struct pat_bf16_weights *bf, struct pat_err *err) {
     const size_t E = c->embed_dim, HK = c->num_heads * c->key_dim, F = c->ff_dim;
     memset(w, 0, sizeof *w);
+    if ((w->bf = bf) != NULL) {
+        const size_t kv = pat_bf16_seq_len(c, N);
+        if (!kv || kv > ((size_t)-1) / sizeof *w->kv)
+            return pat_fail(err, PAT_ERR_USAGE, "sequence of %zu minutes is too long", T);
+        if (!(w->kv = malloc(kv * sizeof *w->kv)))
+            return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a %zu-minute sequence", T);
+        pat_bf16_seq_layout(&w->seq, w->kv, c, N);
+    }
     size_t nhk, ne, nf, ncol = 0, total;
     int ok = pat_mul_size(N, HK, &nhk) && pat_mul_size(N, E, &ne) && pat_mul_size(N, F, &nf);
     if (ok && explain)
         ok = pat_mul_size(c->num_heads * pat_attention_tiles(N), N, &ncol);
     ok = ok && pat_mul_size(nhk, 4, &total) && pat_add_size(total, 4 * ne, &total) &&
          pat_add_size(total, nf + ncol + T, &total) && pat_mul_size(total, sizeof(float), &total);
-    if (!ok) return pat_fail(err, PAT_ERR_USAGE, "sequence of %zu minutes is too long", T);
-    if (!(w->mem = malloc(total)))
+    if (!ok) {
+        workspace_free(w);
+        return pat_fail(err, PAT_ERR_USAGE, "sequence of %zu minutes is too long", T);
+    }
+    if (!(w->mem = malloc(total))) {
+        workspace_free(w);
         return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a %zu-minute sequence", T);
+    }
     float *p = w->mem;
     w->q = p, p += nhk;
     w->kt = p, p += nhk;
@@ -105,7 +125,31 @@ struct block_job {
     const struct pat_config *c;
     size_t N;
     enum pat_isa isa;
+    const struct pat_bf16_block *bb; /* NULL, or block b's packed kernels */
 };
+
+/* out (rows, O) = bias + a (rows, I) · W, W a packed bf16 kernel. */
+static void dense_rows_bf16(enum pat_bf16_path path, float *out, const float *a,
+                            const struct pat_bf16_b *W, const float *bias, size_t rows, size_t I,
+                            size_t O) {
+    pat_bf16_matmul_bias(path, out, O, a, I, 1, W, bias, rows, O, I);
+}
+
+/* bf16: job j of 3 per row block: q (scaled), k rows into kt, v rows into ctx. */
+static void projection_bf16(const struct block_job *bj, size_t j) {
+    struct workspace *w = bj->w;
+    const size_t N = bj->N, E = bj->c->embed_dim, K = bj->c->key_dim, HK = bj->c->num_heads * K;
+    const size_t which = j % 3, r0 = j / 3 * ROWS, rows = block_rows(N, r0);
+    const struct pat_bf16_b *const W[3] = {&bj->bb->wq, &bj->bb->wk, &bj->bb->wv};
+    const float *const bias[3] = {bj->b->bq, bj->b->bk, bj->b->bv};
+    float *const dst[3] = {w->q, w->kt, w->ctx};
+    dense_rows_bf16(w->bf->path, dst[which] + r0 * HK, w->x + r0 * E, W[which], bias[which], rows,
+                    E, HK);
+    if (which == 0) pat_scale_inplace(w->q + r0 * HK, (float)(1.0 / sqrt((double)K)), rows * HK);
+    uint16_t *const rounded[3] = {w->seq.q16, w->seq.k16, NULL};
+    if (rounded[which])
+        pat_bf16_round(rounded[which] + r0 * HK, dst[which] + r0 * HK, rows * HK);
+}
 
 static void projection_task(void *ctx, size_t j, size_t worker) {
     const struct block_job *bj = ctx;
@@ -116,6 +160,10 @@ static void projection_task(void *ctx, size_t j, size_t worker) {
     const enum pat_isa isa = bj->isa;
     const float scale = (float)(1.0 / sqrt((double)K)); /* Keras scales the query */
     (void)worker;
+    if (bj->bb) {
+        projection_bf16(bj, j);
+        return;
+    }
     {
         if (j < nq) {
             const size_t r0 = j * ROWS, rows = block_rows(N, r0);
@@ -137,10 +185,11 @@ static void projection_task(void *ctx, size_t j, size_t worker) {
 }
 
 static void block_projections(struct workspace *w, const struct pat_block_weights *b,
-                              const struct pat_config *c, size_t N, enum pat_isa isa) {
+                              const struct pat_bf16_block *bb, const struct pat_config *c,
+                              size_t N, enum pat_isa isa) {
     const size_t nq = nblocks(N), nk = nblocks(c->num_heads * c->key_dim);
-    struct block_job j = {w, b, c, N, isa};
-    pat_pool_run(nq + nk + c->num_heads * nq, (size_t)-1, projection_task, &j);
+    struct block_job j = {w, b, c, N, isa, bb};
+    pat_pool_run(bb ? 3 * nq : nq + nk + c->num_heads * nq, (size_t)-1, projection_task, &j);
 }
 
 /* out (rows, O) = bias + a (rows, I) · W: one Dense layer on one block of rows. */
@@ -150,45 +199,66 @@ static void dense_rows(enum pat_isa isa, float *out, const float *a, const float
     pat_matmul(isa, out, O, a, I, 1, W, O, rows, O, I, 1);
 }
 
+/* out (rows, O) = bias + a (rows, I) · W, with the packed kernel Wb when bf16. */
+static void dense(const struct block_job *bj, float *out, const float *a, const float *W,
+                  const struct pat_bf16_b *Wb, const float *bias, size_t rows, size_t I,
+                  size_t O) {
+    if (Wb)
+        dense_rows_bf16(bj->w->bf->path, out, a, Wb, bias, rows, I, O);
+    else
+        dense_rows(bj->isa, out, a, W, bias, rows, I, O);
+}
+
 /* After attention, row by row: x = LN2(x1 + FF(x1)), x1 = LN1(x + ctx·Wo + bo). */
 static void rowwise_task(void *ctx, size_t blk, size_t worker) {
     const struct block_job *bj = ctx;
     struct workspace *w = bj->w;
     const struct pat_block_weights *b = bj->b;
     const struct pat_config *c = bj->c;
-    const enum pat_isa isa = bj->isa;
     const size_t N = bj->N, E = c->embed_dim, HK = c->num_heads * c->key_dim, F = c->ff_dim;
     (void)worker;
     {
         const size_t r0 = blk * ROWS, rows = block_rows(N, r0);
         float *x = w->x + r0 * E, *tmp = w->tmp + r0 * E, *ff = w->ff + r0 * F;
-        dense_rows(isa, tmp, w->ctx + r0 * HK, b->wo, b->bo, rows, HK, E);
+        const struct pat_bf16_block *bb = bj->bb;
+        dense(bj, tmp, w->ctx + r0 * HK, b->wo, bb ? &bb->wo : NULL, b->bo, rows, HK, E);
         pat_add_inplace(tmp, x, rows * E);
         pat_layernorm(x, tmp, b->ln1_g, b->ln1_b, rows, E);
-        dense_rows(isa, ff, x, b->ff1_w, b->ff1_b, rows, E, F);
+        dense(bj, ff, x, b->ff1_w, bb ? &bb->ff1 : NULL, b->ff1_b, rows, E, F);
         pat_relu_inplace(ff, rows * F);
-        dense_rows(isa, tmp, ff, b->ff2_w, b->ff2_b, rows, F, E);
+        dense(bj, tmp, ff, b->ff2_w, bb ? &bb->ff2 : NULL, b->ff2_b, rows, F, E);
         pat_add_inplace(tmp, x, rows * E);
         pat_layernorm(x, tmp, b->ln2_g, b->ln2_b, rows, E);
-        for (size_t r = 0; r < rows; r++) /* the next block's keys read x^T */
+        for (size_t r = 0; r < rows && !bb; r++) /* the next float32 block's keys read x^T */
             for (size_t e = 0; e < E; e++) w->xt[e * N + r0 + r] = x[r * E + e];
     }
 }
 
 static void block_rowwise(struct workspace *w, const struct pat_block_weights *b,
-                          const struct pat_config *c, size_t N, enum pat_isa isa) {
-    struct block_job j = {w, b, c, N, isa};
+                          const struct pat_bf16_block *bb, const struct pat_config *c, size_t N,
+                          enum pat_isa isa) {
+    struct block_job j = {w, b, c, N, isa, bb};
     pat_pool_run(nblocks(N), (size_t)-1, rowwise_task, &j);
 }
 
 /* x (N, E) = block(x), xt = x^T; colsum filled when non-NULL. ref: pat-spec §2.4 */
-static int block_forward(struct workspace *w, const struct pat_block_weights *b,
-                         const struct pat_config *c, size_t N, float *colsum) {
+static int block_forward(struct workspace *w, size_t layer, const struct pat_model *m,
+                         size_t N, float *colsum) {
     const enum pat_isa isa = pat_isa_active();
-    block_projections(w, b, c, N, isa);
-    if (!pat_attention(w->ctx, colsum, NULL, w->q, w->kt, w->vh, N, c->num_heads, c->key_dim))
+    const struct pat_config *c = &m->cfg;
+    const struct pat_block_weights *b = &m->blocks[layer];
+    const struct pat_bf16_block *bb = w->bf ? &w->bf->blocks[layer] : NULL;
+    block_projections(w, b, bb, c, N, isa);
+    if (bb) { /* k rows in kt, v rows in ctx: packed, then ctx is free */
+        struct pat_att_bf16 att;
+        pat_bf16_pack_kv(&att, &w->seq, w->bf->path, w->kt, w->ctx, N, c->num_heads, c->key_dim);
+        if (!pat_attention_bf16(w->ctx, colsum, w->q, &att, N, c->num_heads, c->key_dim))
+            return 0;
+    } else if (!pat_attention(w->ctx, colsum, NULL, w->q, w->kt, w->vh, N, c->num_heads,
+                              c->key_dim)) {
         return 0;
-    block_rowwise(w, b, c, N, isa);
+    }
+    block_rowwise(w, b, bb, c, N, isa);
     return 1;
 }
 
@@ -241,7 +311,7 @@ static enum pat_status encode(struct workspace *w, const struct pat_model *m, co
     embed(w, m, x, N);
     for (size_t l = 0; l < c->num_layers; l++) {
         float *colsum = explain && l + 1 == c->num_layers ? w->colsum : NULL;
-        if (!block_forward(w, &m->blocks[l], c, N, colsum))
+        if (!block_forward(w, l, m, N, colsum))
             return pat_fail(err, PAT_ERR_NOMEM, "out of memory in attention");
     }
     return PAT_OK;
@@ -330,6 +400,7 @@ struct seq_job {
     struct workspace *ws; /* one per worker, zeroed */
     enum pat_status *st;  /* one per sequence */
     struct pat_err *errs; /* one per sequence */
+    const struct pat_bf16_weights *bf; /* NULL: float32 */
 };
 
 static void sequence_task(void *ctx, size_t b, size_t worker) {
@@ -337,7 +408,8 @@ static void sequence_task(void *ctx, size_t b, size_t worker) {
     struct workspace *w = &j->ws[worker];
     const size_t N = j->T / j->m->cfg.patch_size;
     if (!w->mem) {
-        j->st[b] = workspace_init(w, &j->m->cfg, j->T, N, j->mode == RUN_EXPLAIN, &j->errs[b]);
+        j->st[b] = workspace_init(w, &j->m->cfg, j->T, N, j->mode == RUN_EXPLAIN, j->bf,
+                                 &j->errs[b]);
         if (j->st[b] != PAT_OK) return;
     }
     w->log1p = j->log1p;
@@ -348,9 +420,10 @@ static void sequence_task(void *ctx, size_t b, size_t worker) {
  * order is reported. */
 static enum pat_status run_sequences_parallel(const struct pat_model *m, enum run_mode mode,
                                               const float *x, size_t n, size_t T, int log1p,
-                                              size_t lanes, float *out, struct pat_err *err) {
-    struct seq_job j = {m, mode, x, T, log1p, out, calloc(lanes, sizeof *j.ws),
-                        calloc(n, sizeof *j.st), calloc(n, sizeof *j.errs)};
+                                              size_t lanes, const struct pat_bf16_weights *bf,
+                                              float *out, struct pat_err *err) {
+    struct seq_job j = {m,  mode, x, T, log1p, out, calloc(lanes, sizeof *j.ws),
+                        calloc(n, sizeof *j.st), calloc(n, sizeof *j.errs), bf};
     enum pat_status status = PAT_OK;
     if (!j.ws || !j.st || !j.errs) {
         status = pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
@@ -366,8 +439,31 @@ static enum pat_status run_sequences_parallel(const struct pat_model *m, enum ru
 
 /* raw: x holds minutes before the model's input transform (the public
  * calls), else after it (rows of a transformed dataset, in training). */
+static enum pat_status run_checked(const struct pat_model *m, enum run_mode mode,
+                                   const float *x, size_t B, size_t T, int log1p,
+                                   const struct pat_bf16_weights *bf, float *out,
+                                   struct pat_err *err) {
+    enum pat_status st = PAT_OK;
+    size_t done = 0;
+    const size_t threads = pat_pool_threads();
+    if (threads > 1 && B >= threads && !pat_pool_in_task()) {
+        done = B / threads * threads;
+        st = run_sequences_parallel(m, mode, x, done, T, log1p, threads, bf, out, err);
+    }
+    if (st != PAT_OK || done == B) return st;
+    struct workspace w;
+    st = workspace_init(&w, &m->cfg, T, T / m->cfg.patch_size, mode == RUN_EXPLAIN, bf, err);
+    w.log1p = log1p;
+    for (size_t b = done; st == PAT_OK && b < B; b++) st = run_one(&w, m, mode, x, b, T, out, err);
+    workspace_free(&w);
+    return st;
+}
+
 static enum pat_status run(const struct pat_model *m, enum run_mode mode, const float *x,
-                           size_t B, size_t T, int raw, float *out, struct pat_err *err) {
+                           size_t B, size_t T, int raw, enum pat_precision precision,
+                           float *out, struct pat_err *err) {
+    if (precision != PAT_PRECISION_FP32 && precision != PAT_PRECISION_BF16)
+        return pat_fail(err, PAT_ERR_USAGE, "unknown precision %d", (int)precision);
     if (mode == RUN_PREDICT && !m->has_head)
         return pat_fail(err, PAT_ERR_USAGE,
                         "the model has no classification head (an encoder only): "
@@ -375,39 +471,55 @@ static enum pat_status run(const struct pat_model *m, enum run_mode mode, const 
     const int log1p = raw && m->input_log1p;
     enum pat_status st = check_input(m, x, B, T, log1p, err);
     if (st != PAT_OK) return st;
-    size_t done = 0;
-    const size_t threads = pat_pool_threads();
-    if (threads > 1 && B >= threads && !pat_pool_in_task()) {
-        done = B / threads * threads;
-        st = run_sequences_parallel(m, mode, x, done, T, log1p, threads, out, err);
-    }
-    if (st != PAT_OK || done == B) return st;
-    struct workspace w;
-    st = workspace_init(&w, &m->cfg, T, T / m->cfg.patch_size, mode == RUN_EXPLAIN, err);
-    w.log1p = log1p;
-    for (size_t b = done; st == PAT_OK && b < B; b++) st = run_one(&w, m, mode, x, b, T, out, err);
-    workspace_free(&w);
+    if (precision == PAT_PRECISION_FP32) return run_checked(m, mode, x, B, T, log1p, NULL, out, err);
+    struct pat_bf16_weights bf;
+    if ((st = pat_bf16_weights_pack(&bf, m, err)) != PAT_OK) return st;
+    st = run_checked(m, mode, x, B, T, log1p, &bf, out, err);
+    pat_bf16_weights_free(&bf);
     return st;
 }
 
 enum pat_status pat_embed(const struct pat_model *m, const float *x, size_t B, size_t T,
                           float *out, struct pat_err *err) {
-    return run(m, RUN_EMBED, x, B, T, 1, out, err);
+    return run(m, RUN_EMBED, x, B, T, 1, PAT_PRECISION_FP32, out, err);
 }
 
 enum pat_status pat_predict(const struct pat_model *m, const float *x, size_t B, size_t T,
                             float *out, struct pat_err *err) {
-    return run(m, RUN_PREDICT, x, B, T, 1, out, err);
+    return run(m, RUN_PREDICT, x, B, T, 1, PAT_PRECISION_FP32, out, err);
 }
 
 enum pat_status pat_explain(const struct pat_model *m, const float *x, size_t B, size_t T,
                             float *out, struct pat_err *err) {
-    return run(m, RUN_EXPLAIN, x, B, T, 1, out, err);
+    return run(m, RUN_EXPLAIN, x, B, T, 1, PAT_PRECISION_FP32, out, err);
+}
+
+enum pat_status pat_embed_ex(const struct pat_model *m, const float *x, size_t B, size_t T,
+                             enum pat_precision precision, float *out, struct pat_err *err) {
+    return run(m, RUN_EMBED, x, B, T, 1, precision, out, err);
+}
+
+enum pat_status pat_predict_ex(const struct pat_model *m, const float *x, size_t B, size_t T,
+                               enum pat_precision precision, float *out, struct pat_err *err) {
+    return run(m, RUN_PREDICT, x, B, T, 1, precision, out, err);
+}
+
+enum pat_status pat_explain_ex(const struct pat_model *m, const float *x, size_t B, size_t T,
+                               enum pat_precision precision, float *out, struct pat_err *err) {
+    return run(m, RUN_EXPLAIN, x, B, T, 1, precision, out, err);
+}
+
+const char *pat_precision_path(enum pat_precision precision) {
+    if (precision == PAT_PRECISION_FP32) return "float32";
+    if (precision != PAT_PRECISION_BF16) return "unknown";
+    return pat_bf16_path_detect() == PAT_BF16_HARDWARE
+               ? "bf16 (AVX512-BF16)"
+               : "bf16 (emulated: no AVX512-BF16 here, or PAT_ISA below avx512)";
 }
 
 enum pat_status pat_predict_transformed(const struct pat_model *m, const float *x, size_t B,
                                         size_t T, float *out, struct pat_err *err) {
-    return run(m, RUN_PREDICT, x, B, T, 0, out, err);
+    return run(m, RUN_PREDICT, x, B, T, 0, PAT_PRECISION_FP32, out, err);
 }
 
 enum pat_status pat_encode_tokens(const struct pat_model *m, const float *x, size_t T,
@@ -416,7 +528,7 @@ enum pat_status pat_encode_tokens(const struct pat_model *m, const float *x, siz
     if (st != PAT_OK) return st;
     const size_t N = T / m->cfg.patch_size;
     struct workspace w;
-    st = workspace_init(&w, &m->cfg, T, N, 0, err);
+    st = workspace_init(&w, &m->cfg, T, N, 0, NULL, err);
     if (st == PAT_OK) st = encode(&w, m, x, N, 0, err);
     if (st == PAT_OK) memcpy(tokens, w.x, N * m->cfg.embed_dim * sizeof *tokens);
     workspace_free(&w);

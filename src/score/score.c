@@ -128,10 +128,11 @@ static enum pat_status infer_windows(struct scorer *sc, const char *id, struct p
     if (sc->log1p_here) st = apply_log1p(sc->x, sc->nx * T, id, err);
     for (size_t k = 0; st == PAT_OK && k < sc->nx; k += B) {
         size_t b = sc->nx - k < B ? sc->nx - k : B;
-        st = pat_predict(sc->m, sc->x + k * T, b, T, sc->prob, err);
+        st = pat_predict_ex(sc->m, sc->x + k * T, b, T, sc->p->precision, sc->prob, err);
         for (size_t i = 0; st == PAT_OK && i < b; i++) r->w[first + k + i].probability = sc->prob[i];
         if (st == PAT_OK && r->attention)
-            st = pat_explain(sc->m, sc->x + k * T, b, T, r->attention + (first + k) * r->N, err);
+            st = pat_explain_ex(sc->m, sc->x + k * T, b, T, sc->p->precision,
+                                r->attention + (first + k) * r->N, err);
     }
     return st;
 }

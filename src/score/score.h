@@ -40,6 +40,7 @@ struct pat_score_params {
     struct pat_recipe recipe;      /* windows, aggregation, threshold */
     struct pat_input_params input; /* how paths are read (score/input.h) */
     size_t batch;                  /* windows per inference call (default 64) */
+    enum pat_precision precision;  /* of inference (default PAT_PRECISION_FP32) */
     int explain;                   /* also compute each window's attention */
     int keep_values;               /* keep each window's model input (charts) */
     pat_progress_fn progress;      /* "participants" done; may be NULL */
