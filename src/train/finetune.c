@@ -224,32 +224,30 @@ static double sequence_loss(const struct train_run *r, float z, float y, size_t 
  * gradient workspace (the activations of every block for one sequence) and
  * one num_params buffer; the sum holds up to 2 log2(batch) more. */
 
-struct batch_lanes {
-    size_t n;                /* concurrent sequences */
-    struct pat_grad_ws **ws; /* n; ws[0] is r->ws */
-    float **grads;           /* n buffers of num_params */
-};
-
 static void lanes_free(struct batch_lanes *b) {
     for (size_t t = 1; b->ws && t < b->n; t++) pat_grad_ws_free(b->ws[t]);
     for (size_t t = 0; b->grads && t < b->n; t++) free(b->grads[t]);
     free(b->ws), free(b->grads);
+    memset(b, 0, sizeof *b);
 }
 
-static enum pat_status lanes_init(struct batch_lanes *b, struct train_run *r, size_t bsz,
-                                  struct pat_err *err) {
-    const size_t n = pat_pool_threads();
+/* The run's lanes, made once: as many as threads, at most a batch. */
+static enum pat_status lanes_init(struct batch_lanes *b, struct train_run *r, struct pat_err *err) {
+    if (b->n) return PAT_OK;
+    const size_t n = pat_pool_threads(), bsz = r->p->batch_size ? r->p->batch_size : 1;
     b->n = n < bsz ? n : bsz;
     b->ws = calloc(b->n, sizeof *b->ws), b->grads = calloc(b->n, sizeof *b->grads);
-    if (!b->ws || !b->grads) return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
-    b->ws[0] = r->ws;
-    for (size_t t = 0; t < b->n; t++) {
+    enum pat_status st = PAT_OK;
+    if (!b->ws || !b->grads) st = pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
+    else b->ws[0] = r->ws;
+    for (size_t t = 0; st == PAT_OK && t < b->n; t++) {
         if (!(b->grads[t] = malloc(r->m->num_params * sizeof(float))))
-            return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
-        enum pat_status st = t ? pat_grad_ws_init(&b->ws[t], r->m, r->train->T, err) : PAT_OK;
-        if (st != PAT_OK) return st;
+            st = pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
+        else if (t)
+            st = pat_grad_ws_init(&b->ws[t], r->m, r->train->T, err);
     }
-    return PAT_OK;
+    if (st != PAT_OK) lanes_free(b);
+    return st;
 }
 
 /* Forward and backward of sequence order[i] into grads (zeroed first) with
@@ -326,7 +324,7 @@ static enum pat_status batch_gradients(struct train_run *r, struct batch_lanes *
     if (!j.sums.turn) {
         st = pat_fail(err, PAT_ERR_NOMEM, "out of memory for a batch");
     } else {
-        pat_pool_run(s1 - s0, b->n, batch_task, &j);
+        pat_pool_run(s1 - s0, s1 - s0 < b->n ? s1 - s0 : b->n, batch_task, &j);
         st = j.sums.status;
     }
     pat_turn_free(j.sums.turn);
@@ -340,11 +338,9 @@ static enum pat_status shared_gradients(struct train_run *r, size_t b0, size_t b
     const size_t bsz = b1 - b0;
     size_t lo, hi;
     pat_dist_share(r->p->dist, r->p->dist ? r->p->dist->rank : 0, bsz, 1, &lo, &hi);
-    struct batch_lanes lanes = {0};
-    enum pat_status st = lanes_init(&lanes, r, hi - lo ? hi - lo : 1, err);
-    if (st == PAT_OK) st = batch_gradients(r, &lanes, b0, b0 + lo, b0 + hi, bsz, err);
+    enum pat_status st = lanes_init(&r->lanes, r, err);
+    if (st == PAT_OK) st = batch_gradients(r, &r->lanes, b0, b0 + lo, b0 + hi, bsz, err);
     if (st == PAT_OK) r->res->rank_sequences += hi - lo;
-    lanes_free(&lanes);
     if (st == PAT_OK) st = pat_tree_sum_combine(&r->sum, r->p->dist, bsz, r->grads, NULL, err);
     pat_tree_sum_reset(&r->sum);
     if (st == PAT_OK)
@@ -534,6 +530,7 @@ static enum pat_status run_stages(struct train_run *r, struct pat_err *err) {
 
 static void run_free(struct train_run *r) {
     pat_optim_free(&r->opt);
+    lanes_free(&r->lanes);
     pat_grad_ws_free(r->ws);
     free(r->grads), free(r->best), free(r->best_m), free(r->best_v);
     free(r->order), free(r->probs), free(r->seq_loss);

@@ -9,6 +9,15 @@
 #include "train/optim.h"
 #include "train/finetune.h"
 
+/* Concurrent sequences of a batch: one workspace and gradient buffer per
+ * lane, made at the first batch and kept for the run (allocating them per
+ * step cost page faults that stalled the lanes). */
+struct batch_lanes {
+    size_t n;                /* lanes (0 until the first batch) */
+    struct pat_grad_ws **ws; /* n; ws[0] is the run's ws */
+    float **grads;           /* n buffers of num_params */
+};
+
 struct train_run {
     struct pat_model *m;
     const struct pat_train_params *p;
@@ -29,6 +38,7 @@ struct train_run {
     double class_weight[2], pos_weight;
     struct pat_tree_sum sum;         /* the batch's gradients in a fixed tree */
     double *seq_loss;            /* (batch) each sequence's share of the loss */
+    struct batch_lanes lanes;    /* the training steps' lanes */
 };
 
 /* Fingerprint of everything that must match to resume (params and data
