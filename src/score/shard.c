@@ -180,9 +180,10 @@ static enum pat_status order_refs(const struct piece *pcs, size_t n, struct ref 
     qsort(r, *np, sizeof *r, ref_cmp);
     for (k = 1; k < *np; k++)
         if (ref_cmp(&r[k - 1], &r[k]) == 0) {
+            const size_t ordinal = r[k].ordinal, path = r[k].path;
             free(r);
             return pat_fail(err, PAT_ERR_FORMAT, "participant %zu of input %zu was scored twice",
-                            r[k].ordinal + 1, r[k].path + 1);
+                            ordinal + 1, path + 1);
         }
     *refs = r;
     return PAT_OK;
