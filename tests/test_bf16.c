@@ -7,7 +7,8 @@
  * of the bf16-rounded products. Inference: bf16 against float32 within the
  * bounds docs/benchmarks.md documents, the same bits for any thread count
  * and on every bf16 path. Without AVX512_BF16 the hardware comparisons are
- * skipped (SKIP lines say so); the emulation is still checked. */
+ * skipped (SKIP lines say so); the emulation is still checked. The bf16
+ * softmax's exponential: within its documented 4e-6 of exp, normal results. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "nn/attention.h"
 #include "nn/gemm.h"
 #include "nn/gemm_bf16.h"
 #include "rng.h"
@@ -306,8 +308,30 @@ static void test_bf16_hardware_matches_emulation(struct check_ctx *c) {
     pat_model_free(m);
 }
 
+/* The bf16 attention's exp (pat_exp_nonpos_bf16): relative error below
+ * 4e-6 on [-86, 0] (docs/benchmarks.md, nn/attention.h), exactly 1 at 0,
+ * and far below the range a small normal float (exp(-86)). */
+static void test_bf16_exp(struct check_ctx *c) {
+    double worst = 0;
+    for (int i = 0; i <= 400000; i++) {
+        const float x = -86.0f * (float)i / 400000.0f;
+        const double rel = fabs(pat_exp_nonpos_bf16(x) - exp((double)x)) / exp((double)x);
+        worst = fmax(worst, rel);
+    }
+    printf("  bf16 exp: worst relative error %.2e on [-86, 0]\n", worst);
+    CHECK(c, worst < 4e-6);
+    CHECK(c, pat_exp_nonpos_bf16(0.0f) == 1.0f);
+    CHECK(c, pat_exp_nonpos_bf16(-0.0f) == 1.0f);
+    const float tiny[] = {-1e30f, -INFINITY, -86.5f};
+    for (size_t i = 0; i < sizeof tiny / sizeof *tiny; i++) {
+        const float e = pat_exp_nonpos_bf16(tiny[i]);
+        CHECK(c, e >= FLT_MIN && e < 5e-38f);
+    }
+}
+
 int main(void) {
     int failures = 0;
+    RUN(test_bf16_exp);
     RUN(test_bf16_rounding);
     RUN(test_bf16_matmul_paths);
     RUN(test_bf16_matmul_bias);

@@ -7,7 +7,10 @@
  *     m' = max(m, rowmax S);  P = exp(S - m');  l = l·exp(m - m') + rowsum P
  *     o = o·exp(m - m') + P·v        pat_matmul, (rows, K)
  * and at the end ctx = o / l, lse = m + log l. The explanation sums need the
- * final m and l, so they take a second pass over the key tiles.
+ * final m and l, so they take a second pass over the key tiles. The bf16
+ * path (pat_attention_bf16) runs both products in bf16 and computes P with
+ * a shorter polynomial (exp_bf16); P is rounded to bf16 inside the P·v
+ * product, l sums the unrounded values in float32.
  *
  * Backward (a = softmax(s), ctx = a·v, D[t] = dctx[t]·ctx[t]):
  *     ds[t,j] = a[t,j] (dctx[t]·v[j] − D[t])
@@ -35,6 +38,14 @@
 
 #define KEY_TILE 128 /* keys (forward) or queries (backward) per inner step */
 #define LANES 16    /* partial sums of a row reduction */
+
+/* exp_bf16's q(r) = C1 + C2 r + C3 r^2 + C4 r^3: minimax (Lawson's
+ * iteration) for the relative error of 1 + r q(r) against exp(r) on
+ * |r| <= ln2/2, 2.8e-6 in exact arithmetic. */
+#define EXP_BF16_C1 9.999666810e-01f
+#define EXP_BF16_C2 5.000302792e-01f
+#define EXP_BF16_C3 1.678771228e-01f
+#define EXP_BF16_C4 4.151352122e-02f
 
 size_t pat_attention_tiles(size_t N) { return (N + PAT_ATT_TILE - 1) / PAT_ATT_TILE; }
 
@@ -94,6 +105,44 @@ PAT_INLINE float exp_nonpos(float x, int fused) {
 
 float pat_exp_nonpos(float x) { return exp_nonpos(x, 0); }
 
+/* The bf16 path's exp(x), x <= 0, for probabilities that are rounded to
+ * bf16 (8 significant bits) right after: x = n ln2 + r as in exp_nonpos,
+ * exp(r) = 1 + r q(r) with q of degree 3 (minimax for the relative error),
+ * 2^n from the low bits of the rounding constant. Relative error below
+ * 4e-6 on [-86, 0] (2.9e-6 measured, tests/test_bf16.c), under a 400th of
+ * bf16's relative half ulp (2^-9); exactly 1 at 0. Arguments below -86 are
+ * clamped there, so that every result is a normal float: exp(-86) = 4e-38
+ * stands for anything smaller. The same operations on every vector width. */
+PAT_INLINE float exp_bf16(float x, int fused) {
+    const float lo = -86.0f, shifter = 12582912.0f; /* 1.5 * 2^23 */
+    uint32_t xb, lob, tb;
+    memcpy(&xb, &x, sizeof xb);
+    memcpy(&lob, &lo, sizeof lob);
+    xb = xb < lob ? xb : lob;
+    memcpy(&x, &xb, sizeof x);
+    const float t = madd(x, 1.44269504088896341f, shifter, fused); /* shifter + round(x/ln2) */
+    const float n = t - shifter;
+    float r = madd(n, -0.693359375f, x, fused); /* ln2 in two parts, as exp_nonpos */
+    r = madd(n, 2.12194440e-4f, r, fused);
+    float q = EXP_BF16_C4;
+    q = madd(q, r, EXP_BF16_C3, fused);
+    q = madd(q, r, EXP_BF16_C2, fused);
+    q = madd(q, r, EXP_BF16_C1, fused);
+    const float p = madd(q, r, 1.0f, fused);
+    memcpy(&tb, &t, sizeof tb);
+    const uint32_t bits = (tb + 127u) << 23; /* t's low 9 bits hold n (mod 512) */
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+float pat_exp_nonpos_bf16(float x) { return exp_bf16(x, 0); }
+
+/* exp_nonpos, or exp_bf16 on the bf16 path. */
+PAT_INLINE float exp_prob(float x, int fused, int bf16) {
+    return bf16 ? exp_bf16(x, fused) : exp_nonpos(x, fused);
+}
+
 /* Largest of s (n), n >= 1. */
 PAT_INLINE float row_max(const float *s, size_t n) {
     float mx = s[0];
@@ -109,18 +158,18 @@ PAT_INLINE float row_max(const float *s, size_t n) {
     return mx;
 }
 
-/* s (n) = exp(s - c) in place; returns the sum of the new s. */
-PAT_INLINE float exp_sum(float *s, float c, size_t n, int fused) {
+/* s (n) = exp(s - c) in place (exp_bf16 when bf16); returns the sum of the new s. */
+PAT_INLINE float exp_sum(float *s, float c, size_t n, int fused, int bf16) {
     float acc[LANES] = {0};
     size_t j = 0;
     for (; j + LANES <= n; j += LANES)
         for (int l = 0; l < LANES; l++) {
-            const float e = exp_nonpos(s[j + l] - c, fused);
+            const float e = exp_prob(s[j + l] - c, fused, bf16);
             s[j + l] = e;
             acc[l] += e;
         }
     for (; j < n; j++) {
-        s[j] = exp_nonpos(s[j] - c, fused);
+        s[j] = exp_prob(s[j] - c, fused, bf16);
         acc[j % LANES] += s[j];
     }
     float sum = 0.0f;
@@ -140,37 +189,39 @@ PAT_INLINE void scale_row(float *out, const float *x, float a, size_t n) {
 }
 
 /* Online softmax over one key tile for rows r < rows of s (rows, n) [ld]:
- * s becomes exp(s - m_new), the running max m and sum l are updated and the
- * context rows o (rows, K) rescaled by exp(m_old - m_new). On a row's first
- * tile o is not read (it is written by the first P·v). */
+ * s becomes exp(s - m_new) (exp_bf16 when bf16), the running max m and sum l
+ * are updated and the context rows o (rows, K) rescaled by exp(m_old - m_new).
+ * On a row's first tile o is not read (it is written by the first P·v). */
 PAT_INLINE void softmax_tile(float *s, size_t ld, size_t rows, size_t n, float *m, float *l,
-                             float *o, size_t K, int first, int fused) {
+                             float *o, size_t K, int first, int fused, int bf16) {
     for (size_t r = 0; r < rows; r++) {
         float *sr = s + r * ld;
         const float mx = row_max(sr, n);
         if (first) {
             m[r] = mx;
-            l[r] = exp_sum(sr, mx, n, fused);
+            l[r] = exp_sum(sr, mx, n, fused, bf16);
             continue;
         }
         const float m_new = mx > m[r] ? mx : m[r];
         const float alpha = exp_nonpos(m[r] - m_new, fused);
-        l[r] = l[r] * alpha + exp_sum(sr, m_new, n, fused);
+        l[r] = l[r] * alpha + exp_sum(sr, m_new, n, fused, bf16);
         m[r] = m_new;
         if (alpha != 1.0f) scale_row(o + r * K, o + r * K, alpha, K);
     }
 }
 
-/* colsum (n) += exp(s[r] - m[r]) * inv_l[r] over rows r in order. */
+/* colsum (n) += exp(s[r] - m[r]) * inv_l[r] over rows r in order, with the
+ * exponential the forward used (exp_bf16 when bf16). */
 PAT_INLINE void colsum_tile(float *restrict colsum, const float *restrict s, size_t ld,
                             size_t rows, size_t n, const float *m, const float *inv_l,
-                            int fused) {
+                            int fused, int bf16) {
     for (size_t r = 0; r < rows; r++) {
         const float *sr = s + r * ld, mr = m[r], il = inv_l[r];
         size_t j = 0;
         for (; j + LANES <= n; j += LANES)
-            for (int l = 0; l < LANES; l++) colsum[j + l] += exp_nonpos(sr[j + l] - mr, fused) * il;
-        for (; j < n; j++) colsum[j] += exp_nonpos(sr[j] - mr, fused) * il;
+            for (int l = 0; l < LANES; l++)
+                colsum[j + l] += exp_prob(sr[j + l] - mr, fused, bf16) * il;
+        for (; j < n; j++) colsum[j] += exp_prob(sr[j] - mr, fused, bf16) * il;
     }
 }
 
@@ -225,13 +276,15 @@ PAT_INLINE void scores(enum pat_isa isa, const struct att_fwd *a, float *s, size
 PAT_INLINE void context(enum pat_isa isa, const struct att_fwd *a, float *o, const float *p,
                         size_t h, size_t j0, size_t rows, size_t bk) {
     const size_t N = a->N, K = a->K;
-    if (!a->bf) {
-        pat_matmul(isa, o, K, p, KEY_TILE, 1, a->vh + (h * N + j0) * K, K, rows, K, bk, j0 > 0);
-        return;
-    }
+    pat_matmul(isa, o, K, p, KEY_TILE, 1, a->vh + (h * N + j0) * K, K, rows, K, bk, j0 > 0);
+}
+
+/* context on the bf16 path: p rounded to bf16 inside the product. */
+PAT_INLINE void context_bf16(const struct att_fwd *a, float *o, const float *p, size_t h,
+                             size_t j0, size_t rows, size_t bk) {
     const struct pat_att_bf16 *bf = a->bf; /* j0 is even: a whole pair offset */
     const struct pat_bf16_b b = {bf->v + h * bf->v_head + j0 * PAT_BF16_PANEL, bf->v_panel};
-    pat_bf16_matmul(bf->path, o, K, p, KEY_TILE, 1, &b, rows, K, bk, j0 > 0);
+    pat_bf16_matmul(bf->path, o, a->K, p, KEY_TILE, 1, &b, rows, a->K, bk, j0 > 0);
 }
 
 /* Scratch of one thread. */
@@ -293,7 +346,12 @@ PAT_INLINE void forward_colsum(enum pat_isa isa, const struct att_fwd *a, struct
     for (size_t j0 = 0; j0 < N; j0 += KEY_TILE) {
         const size_t bk = N - j0 < KEY_TILE ? N - j0 : KEY_TILE;
         scores(isa, a, w->s, t0, h, j0, rows, bk);
-        colsum_tile(colsum + j0, w->s, KEY_TILE, rows, bk, w->m, w->l, isa != PAT_ISA_PORTABLE);
+        if (a->bf)
+            colsum_tile(colsum + j0, w->s, KEY_TILE, rows, bk, w->m, w->l,
+                        isa != PAT_ISA_PORTABLE, 1);
+        else
+            colsum_tile(colsum + j0, w->s, KEY_TILE, rows, bk, w->m, w->l,
+                        isa != PAT_ISA_PORTABLE, 0);
     }
 }
 
@@ -305,8 +363,14 @@ PAT_INLINE void forward_job(enum pat_isa isa, const struct att_fwd *a, struct at
     for (size_t j0 = 0; j0 < N; j0 += KEY_TILE) {
         const size_t bk = N - j0 < KEY_TILE ? N - j0 : KEY_TILE;
         scores(isa, a, w->s, t0, h, j0, rows, bk);
+        if (a->bf) {
+            softmax_tile(w->s, KEY_TILE, rows, bk, w->m, w->l, w->d, K, j0 == 0,
+                         isa != PAT_ISA_PORTABLE, 1);
+            context_bf16(a, w->d, w->s, h, j0, rows, bk);
+            continue;
+        }
         softmax_tile(w->s, KEY_TILE, rows, bk, w->m, w->l, w->d, K, j0 == 0,
-                     isa != PAT_ISA_PORTABLE);
+                     isa != PAT_ISA_PORTABLE, 0);
         context(isa, a, w->d, w->s, h, j0, rows, bk);
     }
     for (size_t r = 0; r < rows; r++) {

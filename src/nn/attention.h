@@ -55,7 +55,9 @@ struct pat_att_bf16 {
 
 /* pat_attention with both products (q·k^T, p·v) in bf16 with float32 sums:
  * q (N, H, K) float32 (rounded to bf16 in the product), the probabilities
- * rounded likewise; softmax and the explanation sums stay float32. */
+ * exp(s - max) computed by pat_exp_nonpos_bf16 and rounded to bf16 as they
+ * are computed; the softmax's row sums (of the unrounded probabilities), its
+ * running max and rescaling, and the explanation sums stay float32. */
 int pat_attention_bf16(float *ctx, float *colsum, const float *q, const struct pat_att_bf16 *bf,
                        size_t N, size_t H, size_t K);
 
@@ -82,5 +84,10 @@ int pat_attention_backward_simple(float *dq, float *dk, float *dv, const float *
  * polynomial after range reduction, within 2 ulp of expf; 0 below -87.3),
  * exposed for its test. */
 float pat_exp_nonpos(float x);
+
+/* exp(x) for x <= 0 as pat_attention_bf16 computes the probabilities (a
+ * degree-4 polynomial after range reduction, relative error below 4e-6 on
+ * [-86, 0], exactly 1 at 0; -86 stands for anything smaller), exposed for its test. */
+float pat_exp_nonpos_bf16(float x);
 
 #endif /* PAT_ATTENTION_H */

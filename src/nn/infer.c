@@ -28,47 +28,50 @@ enum run_mode { RUN_EMBED, RUN_PREDICT, RUN_EXPLAIN };
 struct workspace {
     float *xs;          /* (T) the input after the transform and the scaler */
     int log1p;          /* apply log(1 + x) first (the model's input transform) */
-    float *x, *xt;      /* (N, E) tokens between blocks, (E, N) the same transposed */
+    float *x, *xt;      /* (N, E) tokens between blocks, (E, N) the same transposed
+                           (float32 only: NULL on the bf16 path) */
     float *q;           /* (N, H*K) queries */
-    float *kt, *vh;     /* (H, K, N), (H, N, K) keys and values as attention reads them */
+    float *kt, *vh;     /* (H, K, N), (H, N, K) keys and values as attention reads them
+                           (vh float32 only: NULL on the bf16 path) */
     float *ctx;         /* (N, H*K) attention context */
     float *tmp;         /* (N, E) sublayer output */
     float *ff;          /* (N, F) feed-forward hidden */
     float *colsum;      /* (H, tiles, N) explanation partial sums, or NULL */
-    float *mem;         /* one allocation holding all of the above */
+    float *mem;         /* one allocation holding all of the above, and kv */
     const struct pat_bf16_weights *bf; /* NULL (float32), or the packed kernels: */
-    uint16_t *kv;       /* bf16: the memory of seq */
+    uint16_t *kv;       /* bf16: the memory of seq (inside mem) */
     struct pat_bf16_seq seq; /* bf16: packed keys and values, rounded q and k (kt holds
                                 k (N, H*K), ctx holds v (N, H*K) until attention) */
 };
 
 static void workspace_free(struct workspace *w) {
     free(w->mem);
-    free(w->kv);
     memset(w, 0, sizeof *w);
 }
 
 /* One allocation, so that malloc keeps reusing the same memory from call
- * to call instead of mapping (and page-faulting) fresh pages each time. */
+ * to call instead of mapping (and page-faulting) fresh pages each time.
+ * The bf16 path needs neither vh nor xt; its packed keys and values (kv)
+ * take floats at the end. */
 static enum pat_status workspace_init(struct workspace *w, const struct pat_config *c,
                                       size_t T, size_t N, int explain,
                                       const struct pat_bf16_weights *bf, struct pat_err *err) {
     const size_t E = c->embed_dim, HK = c->num_heads * c->key_dim, F = c->ff_dim;
+    size_t nhk, ne, nf, ncol = 0, nkv = 0, total;
     memset(w, 0, sizeof *w);
+    int ok = 1;
     if ((w->bf = bf) != NULL) {
-        const size_t kv = pat_bf16_seq_len(c, N);
-        if (!kv || kv > ((size_t)-1) / sizeof *w->kv)
-            return pat_fail(err, PAT_ERR_USAGE, "sequence of %zu minutes is too long", T);
-        if (!(w->kv = malloc(kv * sizeof *w->kv)))
-            return pat_fail(err, PAT_ERR_NOMEM, "out of memory for a %zu-minute sequence", T);
-        pat_bf16_seq_layout(&w->seq, w->kv, c, N);
+        nkv = pat_bf16_seq_len(c, N); /* uint16, as (nkv + 1) / 2 floats */
+        ok = nkv != 0 && nkv < (size_t)-1;
+        nkv = (nkv + 1) / 2;
     }
-    size_t nhk, ne, nf, ncol = 0, total;
-    int ok = pat_mul_size(N, HK, &nhk) && pat_mul_size(N, E, &ne) && pat_mul_size(N, F, &nf);
+    ok = ok && pat_mul_size(N, HK, &nhk) && pat_mul_size(N, E, &ne) && pat_mul_size(N, F, &nf);
     if (ok && explain)
         ok = pat_mul_size(c->num_heads * pat_attention_tiles(N), N, &ncol);
-    ok = ok && pat_mul_size(nhk, 4, &total) && pat_add_size(total, 4 * ne, &total) &&
-         pat_add_size(total, nf + ncol + T, &total) && pat_mul_size(total, sizeof(float), &total);
+    const size_t arrays = bf ? 3 : 4; /* of N*H*K and of N*E floats */
+    ok = ok && pat_mul_size(nhk, arrays, &total) && pat_add_size(total, arrays * ne, &total) &&
+         pat_add_size(total, nf + ncol + T, &total) && pat_add_size(total, nkv, &total) &&
+         pat_mul_size(total, sizeof(float), &total);
     if (!ok) {
         workspace_free(w);
         return pat_fail(err, PAT_ERR_USAGE, "sequence of %zu minutes is too long", T);
@@ -80,14 +83,18 @@ static enum pat_status workspace_init(struct workspace *w, const struct pat_conf
     float *p = w->mem;
     w->q = p, p += nhk;
     w->kt = p, p += nhk;
-    w->vh = p, p += nhk;
+    w->vh = bf ? NULL : p, p += bf ? 0 : nhk;
     w->ctx = p, p += nhk;
     w->x = p, p += ne;
-    w->xt = p, p += ne;
+    w->xt = bf ? NULL : p, p += bf ? 0 : ne;
     w->tmp = p, p += ne;
     w->ff = p, p += nf;
     w->colsum = explain ? p : NULL, p += ncol;
-    w->xs = p;
+    w->xs = p, p += T;
+    if (bf) {
+        w->kv = (uint16_t *)(void *)p;
+        pat_bf16_seq_layout(&w->seq, w->kv, c, N);
+    }
     return PAT_OK;
 }
 
@@ -294,7 +301,7 @@ static void embed_task(void *ctx, size_t blk, size_t worker) {
         float *pe = w->tmp + r0 * E; /* free until the first block */
         pat_positional_encoding_rows(pe, r0, rows, E);
         pat_add_inplace(x, pe, rows * E);
-        for (size_t r = 0; r < rows; r++)
+        for (size_t r = 0; r < rows && w->xt; r++) /* float32: the first block's keys */
             for (size_t e = 0; e < E; e++) w->xt[e * N + r0 + r] = x[r * E + e];
     }
 }
